@@ -1,0 +1,183 @@
+//! The command line: one `Cli` struct, the shared flags defined once and
+//! flattened into every subcommand, and one typed argument struct per command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Deterministic helpers for the migration-creator Claude Code agent.
+///
+/// The agent writes yoyo-migrations for SQLite projects. This binary installs
+/// it, validates agent files exactly as Claude Code loads them, and gives the
+/// agent commands that print one JSON document each.
+#[derive(Debug, Parser)]
+#[command(name = "migration-creator", version, propagate_version = true)]
+#[command(
+    after_help = "Exit codes: 0 success, 1 a problem was found, 2 usage or environment error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check agent files exactly as Claude Code 2.1.332 loads them.
+    #[command(after_help = VALIDATE_EXAMPLES)]
+    Validate(ValidateArgs),
+    /// Install the migration-creator agent into .claude/agents/.
+    #[command(after_help = INSTALL_EXAMPLES)]
+    Install(InstallArgs),
+    /// Remove the installed agent and the permission rule install added.
+    #[command(after_help = UNINSTALL_EXAMPLES)]
+    Uninstall(UninstallArgs),
+}
+
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  migration-creator validate                      # .claude/agents/ and agents/
+  migration-creator validate .claude/agents/db.md
+  migration-creator validate --format json ~/.claude/agents
+  migration-creator validate --strict             # warnings fail too
+
+Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage or I/O error.";
+
+const INSTALL_EXAMPLES: &str = "\
+Examples:
+  migration-creator install                  # into ./.claude/agents/
+  migration-creator install -C path/to/project --dry-run
+  migration-creator install --check          # exit 1 when missing or stale (CI)
+  migration-creator install --scope user     # into ~/.claude/agents/
+
+An agent file you have edited is never overwritten unless you pass --force,
+which keeps your version in a .bak file beside it.";
+
+const UNINSTALL_EXAMPLES: &str = "\
+Examples:
+  migration-creator uninstall
+  migration-creator uninstall --force        # also remove an edited agent (kept as .bak)";
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON document on stdout.
+    Json,
+    /// Human-readable text.
+    Text,
+    /// GitHub Actions workflow annotations (validate only).
+    Github,
+}
+
+/// When to colour text output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is unset.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// Flags every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Output format [default: text for validate/install/uninstall, json for the agent's helpers]
+    #[arg(long, value_enum, global = true)]
+    pub format: Option<Format>,
+    /// Colour text output.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Project root (default: the working directory).
+    #[arg(short = 'C', long = "project-dir", value_name = "DIR", global = true)]
+    pub project_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Agent files or folders to check [default: .claude/agents/ and agents/ in the project]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Where the agent goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Scope {
+    /// <project>/.claude/agents/
+    #[default]
+    Project,
+    /// ~/.claude/agents/
+    User,
+}
+
+/// Flags that choose what the installed agent says about the project.
+#[derive(Debug, Clone, Args)]
+pub struct ProjectConfigArgs {
+    /// Migrations folder, overriding yoyo.ini's `sources` (default: migrations/).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Database URL, overriding yoyo.ini's `database` (for example sqlite:///instance/app.db).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Install for this project or for the user.
+    #[arg(long, value_enum, default_value_t = Scope::Project)]
+    pub scope: Scope,
+    /// Overwrite an agent file you have edited (your version is kept as .bak).
+    #[arg(long)]
+    pub force: bool,
+    /// Show what would change; write nothing.
+    #[arg(long, conflicts_with = "check")]
+    pub dry_run: bool,
+    /// Exit 1 when the installed agent is missing or differs from what install would write.
+    #[arg(long)]
+    pub check: bool,
+    /// Do not add the `Bash(migration-creator *)` rule to .claude/settings.json.
+    #[arg(long)]
+    pub no_permissions: bool,
+    #[command(flatten)]
+    pub config: ProjectConfigArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UninstallArgs {
+    /// Remove the agent from this project or from the user's folder.
+    #[arg(long, value_enum, default_value_t = Scope::Project)]
+    pub scope: Scope,
+    /// Remove the agent even if you have edited it (your version is kept as .bak).
+    #[arg(long)]
+    pub force: bool,
+    /// Show what would be removed; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub config: ProjectConfigArgs,
+}
+
+impl Command {
+    /// The format a command uses when `--format` is not given (SPEC.md: text
+    /// for the commands people run, JSON for the agent's helpers).
+    pub fn default_format(&self) -> Format {
+        match self {
+            Command::Validate(_) | Command::Install(_) | Command::Uninstall(_) => Format::Text,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_configuration_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,299 @@
+//! `install`: write the embedded agent, rendered for this project, into
+//! `.claude/agents/`, and add the permission rule for our helpers.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::assets::{self, AGENT_FILE};
+use crate::cli::{Format, InstallArgs, ProjectConfigArgs, Scope};
+use crate::config::{self, Origin, ProjectConfig};
+use crate::error::{AppError, ExitStatus};
+use crate::fsutil;
+use crate::output::{paint_diff, Printer, Style};
+use crate::rules;
+use crate::settings::{self, RuleStatus, PERMISSION_RULE};
+
+/// Claude Code applies project allow rules only in a trusted workspace.
+pub const TRUST_NOTE: &str =
+    "Claude Code applies the allow rules of a project's .claude/settings.json only once you have trusted the workspace";
+
+/// The result of `install`.
+#[derive(Debug, Serialize)]
+pub struct InstallReport {
+    pub ok: bool,
+    pub scope: &'static str,
+    /// The agent file.
+    pub path: String,
+    /// created, updated, unchanged, replaced; with --dry-run would_create,
+    /// would_update, would_replace; with --check current, missing, outdated, modified.
+    pub status: &'static str,
+    /// Where the edited agent was kept (with --force).
+    pub backup: Option<String>,
+    /// Unified diff from the file on disk to what install writes, when they differ.
+    pub diff: Option<String>,
+    pub migrations_dir: String,
+    pub database: Option<String>,
+    pub permission: PermissionReport,
+    /// Set when the command refused to act.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<AppError>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PermissionReport {
+    pub settings: String,
+    pub rule: &'static str,
+    /// added, present, skipped (--no-permissions); removed or absent for uninstall.
+    pub status: RuleStatus,
+    pub note: &'static str,
+}
+
+/// Where the agent and the settings file are for a scope.
+pub struct Target {
+    pub base: PathBuf,
+    pub agent: PathBuf,
+    pub settings: PathBuf,
+    pub config: ProjectConfig,
+}
+
+impl Target {
+    pub fn resolve(scope: Scope, root: &Path, flags: &ProjectConfigArgs) -> Result<Self, AppError> {
+        let config = ProjectConfig::load(root, flags.dir.as_deref(), flags.database.as_deref())?;
+        let claude_dir = match scope {
+            Scope::Project => config.root.join(".claude"),
+            Scope::User => home()?.join(".claude"),
+        };
+        Ok(Target {
+            base: config.root.clone(),
+            agent: claude_dir.join("agents").join(AGENT_FILE),
+            settings: claude_dir.join("settings.json"),
+            config,
+        })
+    }
+
+    pub fn display(&self, path: &Path) -> String {
+        if let Ok(home) = home() {
+            if !path.starts_with(&self.base) {
+                if let Ok(rel) = path.strip_prefix(&home) {
+                    return format!("~/{}", rel.to_string_lossy());
+                }
+            }
+        }
+        config::display_relative(&self.base, path)
+    }
+}
+
+fn home() -> Result<PathBuf, AppError> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            AppError::env(
+                "home_not_found",
+                "HOME is not set, so ~/.claude/agents/ cannot be found",
+                "set HOME, or install with --scope project",
+            )
+        })
+}
+
+pub fn scope_name(scope: Scope) -> &'static str {
+    match scope {
+        Scope::Project => "project",
+        Scope::User => "user",
+    }
+}
+
+/// The rendered agent, checked with our own validator before use.
+pub fn rendered_agent(config: &ProjectConfig) -> Result<String, AppError> {
+    let text = assets::render_agent(config)?;
+    let checked = rules::check("migration-creator", text.as_bytes());
+    if let Some(d) = checked
+        .diagnostics
+        .iter()
+        .find(|d| d.severity <= crate::diagnostic::Severity::Warning)
+    {
+        return Err(AppError::env(
+            "agent_invalid",
+            format!(
+                "the rendered agent does not validate: line {}: {}",
+                d.line, d.message
+            ),
+            "check --dir and --database, or report this as a bug",
+        ));
+    }
+    Ok(text)
+}
+
+/// A unified diff from `old` to `new`.
+pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(old_name, new_name)
+        .to_string()
+}
+
+pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+    let target = Target::resolve(args.scope, root, &args.config)?;
+    if args.scope == Scope::User && target.config.migrations_origin == Origin::YoyoIni {
+        printer.log("note: the user-scope agent serves every project; it names this project's folders only because you passed -C or ran it here");
+    }
+    let new = rendered_agent(&target.config)?;
+    let current = match std::fs::read(&target.agent) {
+        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(AppError::io("read", &target.agent, &e)),
+    };
+    let agent_display = target.display(&target.agent);
+    let diff = current.as_deref().filter(|c| *c != new).map(|c| {
+        unified_diff(
+            c,
+            &new,
+            &format!("{agent_display} (installed)"),
+            &format!("{agent_display} (new)"),
+        )
+    });
+    let edited = current
+        .as_deref()
+        .is_some_and(|c| c != new && !assets::is_unedited_install(c));
+
+    let mut error = None;
+    let mut backup = None;
+    let status: &'static str;
+    let mut exit = ExitStatus::Success;
+
+    if args.check {
+        status = match &current {
+            None => "missing",
+            Some(c) if *c == new => "current",
+            Some(_) if edited => "modified",
+            Some(_) => "outdated",
+        };
+        if status != "current" {
+            exit = ExitStatus::Failure;
+            error = Some(AppError::problem(
+                "agent_not_current",
+                format!("{agent_display} is {status}"),
+                if edited {
+                    "review the diff; run `migration-creator install --force` to replace it (your version is kept as .bak)"
+                } else {
+                    "run `migration-creator install`"
+                },
+            ));
+        }
+    } else if edited && !args.force {
+        status = "refused";
+        exit = ExitStatus::Failure;
+        error = Some(AppError::problem(
+            "agent_modified",
+            format!("{agent_display} has been edited since it was installed; it was left as it is"),
+            "review the diff; run again with --force to replace it (your version is kept as .bak), or keep your edits",
+        ));
+    } else {
+        let (would, did) = match &current {
+            None => ("would_create", "created"),
+            Some(c) if *c == new => ("unchanged", "unchanged"),
+            Some(_) if edited => ("would_replace", "replaced"),
+            Some(_) => ("would_update", "updated"),
+        };
+        if args.dry_run || did == "unchanged" {
+            status = would;
+        } else {
+            if edited {
+                backup = Some(target.display(&fsutil::backup(&target.agent)?));
+            }
+            fsutil::write_atomic(&target.agent, new.as_bytes())?;
+            status = did;
+        }
+    }
+
+    let rule_status = if args.no_permissions {
+        RuleStatus::Skipped
+    } else if args.check || status == "refused" {
+        if settings::rule_present(&target.settings)? {
+            RuleStatus::Present
+        } else {
+            RuleStatus::Absent
+        }
+    } else {
+        settings::add_rule(&target.settings, args.dry_run)?
+    };
+
+    let report = InstallReport {
+        ok: exit == ExitStatus::Success,
+        scope: scope_name(args.scope),
+        path: agent_display,
+        status,
+        backup,
+        diff,
+        migrations_dir: target.config.display(&target.config.migrations),
+        database: target.config.database.clone(),
+        permission: PermissionReport {
+            settings: target.display(&target.settings),
+            rule: PERMISSION_RULE,
+            status: rule_status,
+            note: TRUST_NOTE,
+        },
+        error,
+    };
+    print(printer, &report, args.dry_run);
+    Ok(exit)
+}
+
+fn print(printer: &Printer, r: &InstallReport, dry_run: bool) {
+    if printer.format == Format::Json {
+        printer.json(r);
+        return;
+    }
+    let mut out = String::new();
+    let verb = match r.status {
+        "created" => "installed",
+        "updated" => "updated",
+        "replaced" => "replaced (your edited version is kept as the backup below)",
+        "unchanged" => "already up to date",
+        "would_create" => "would be installed",
+        "would_update" => "would be updated",
+        "would_replace" => "would be replaced (your edited version kept as .bak)",
+        "current" => "is current",
+        "missing" => "is missing",
+        "outdated" => "is outdated",
+        "modified" => "has been edited",
+        _ => "was not changed",
+    };
+    out.push_str(&format!(
+        "{} {verb}\n",
+        printer.paint(Style::Bold, &format!("agent {}", r.path))
+    ));
+    if let Some(b) = &r.backup {
+        out.push_str(&format!("  backup: {b}\n"));
+    }
+    out.push_str(&format!(
+        "  migrations: {}   database: {}\n",
+        r.migrations_dir,
+        r.database.as_deref().unwrap_or("(none configured)")
+    ));
+    let p = &r.permission;
+    let rule_line = match p.status {
+        RuleStatus::Added if dry_run => format!("would add `{}` to {}", p.rule, p.settings),
+        RuleStatus::Added => format!("added `{}` to {}", p.rule, p.settings),
+        RuleStatus::Present => format!("`{}` is in {}", p.rule, p.settings),
+        RuleStatus::Absent => format!("`{}` is not in {}", p.rule, p.settings),
+        RuleStatus::Skipped => "permission rule skipped (--no-permissions)".to_string(),
+        RuleStatus::Removed => format!("removed `{}` from {}", p.rule, p.settings),
+    };
+    out.push_str(&format!("  permission: {rule_line}\n"));
+    if matches!(p.status, RuleStatus::Added | RuleStatus::Present) {
+        out.push_str(&format!("  note: {}\n", p.note));
+    }
+    if let Some(diff) = &r.diff {
+        if r.status != "unchanged" {
+            out.push('\n');
+            out.push_str(&paint_diff(printer, diff));
+        }
+    }
+    printer.out(&out);
+    if let Some(err) = &r.error {
+        printer.error(err);
+    }
+}

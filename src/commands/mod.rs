@@ -1,0 +1,46 @@
+//! One module per subcommand, and the one `match` that dispatches to them.
+
+pub mod install;
+pub mod uninstall;
+pub mod validate;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command, Format};
+use crate::error::{AppError, ExitStatus};
+use crate::output::Printer;
+
+/// Run the parsed command line and return the exit status. Every byte of
+/// output goes through `printer`.
+pub fn run(cli: &Cli) -> ExitStatus {
+    let format = cli
+        .global
+        .format
+        .unwrap_or_else(|| cli.command.default_format());
+    let printer = Printer::new(format, cli.global.color);
+    let root = cli
+        .global
+        .project_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("."));
+    let result = if format == Format::Github && !matches!(cli.command, Command::Validate(_)) {
+        Err(AppError::env(
+            "unsupported_format",
+            "--format github is only for validate",
+            "use --format json or --format text",
+        ))
+    } else {
+        match &cli.command {
+            Command::Validate(args) => validate::run(args, &root, &printer),
+            Command::Install(args) => install::run(args, &root, &printer),
+            Command::Uninstall(args) => uninstall::run(args, &root, &printer),
+        }
+    };
+    match result {
+        Ok(status) => status,
+        Err(err) => {
+            printer.error(&err);
+            err.status
+        }
+    }
+}

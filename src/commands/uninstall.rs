@@ -1,0 +1,135 @@
+//! `uninstall`: remove the agent `install` wrote (unless edited, or with
+//! `--force`, keeping a .bak) and the permission rule it added. Nothing else.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::assets;
+use crate::cli::{Format, UninstallArgs};
+use crate::commands::install::{rendered_agent, scope_name, unified_diff, Target};
+use crate::error::{AppError, ExitStatus};
+use crate::fsutil;
+use crate::output::{paint_diff, Printer, Style};
+use crate::settings::{self, RuleStatus, PERMISSION_RULE};
+
+#[derive(Debug, Serialize)]
+pub struct UninstallReport {
+    pub ok: bool,
+    pub scope: &'static str,
+    pub path: String,
+    /// removed, absent, refused; with --dry-run would_remove.
+    pub status: &'static str,
+    pub backup: Option<String>,
+    /// Diff from what install writes to the edited file, when refused.
+    pub diff: Option<String>,
+    pub settings: String,
+    pub rule: &'static str,
+    /// removed or absent.
+    pub rule_status: RuleStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<AppError>,
+}
+
+pub fn run(args: &UninstallArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+    let target = Target::resolve(args.scope, root, &args.config)?;
+    let path = target.display(&target.agent);
+    let current = match std::fs::read(&target.agent) {
+        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(AppError::io("read", &target.agent, &e)),
+    };
+    let mut status = "absent";
+    let mut backup = None;
+    let mut diff = None;
+    let mut error = None;
+    if let Some(current) = &current {
+        let new = rendered_agent(&target.config).unwrap_or_default();
+        let edited = *current != new && !assets::is_unedited_install(current);
+        if edited && !args.force {
+            status = "refused";
+            diff = Some(unified_diff(
+                &new,
+                current,
+                "installed by migration-creator",
+                &format!("{path} (yours)"),
+            ));
+            error = Some(AppError::problem(
+                "agent_modified",
+                format!("{path} has been edited since it was installed; it was left in place"),
+                "run again with --force to remove it anyway (your version is kept as .bak)",
+            ));
+        } else if args.dry_run {
+            status = "would_remove";
+        } else {
+            if edited {
+                backup = Some(target.display(&fsutil::backup(&target.agent)?));
+            }
+            std::fs::remove_file(&target.agent)
+                .map_err(|e| AppError::io("remove", &target.agent, &e))?;
+            status = "removed";
+        }
+    }
+    let rule_status = if status == "refused" {
+        if settings::rule_present(&target.settings)? {
+            RuleStatus::Present
+        } else {
+            RuleStatus::Absent
+        }
+    } else {
+        settings::remove_rule(&target.settings, args.dry_run)?
+    };
+    let report = UninstallReport {
+        ok: error.is_none(),
+        scope: scope_name(args.scope),
+        path,
+        status,
+        backup,
+        diff,
+        settings: target.display(&target.settings),
+        rule: PERMISSION_RULE,
+        rule_status,
+        error,
+    };
+    if printer.format == Format::Json {
+        printer.json(&report);
+    } else {
+        let verb = match report.status {
+            "removed" => "removed",
+            "would_remove" => "would be removed",
+            "refused" => "was left in place",
+            _ => "is not installed",
+        };
+        let mut out = format!(
+            "{} {verb}\n",
+            printer.paint(Style::Bold, &format!("agent {}", report.path))
+        );
+        if let Some(b) = &report.backup {
+            out.push_str(&format!("  backup: {b}\n"));
+        }
+        let rule = match (report.rule_status, args.dry_run) {
+            (RuleStatus::Removed, true) => {
+                format!("would remove `{PERMISSION_RULE}` from {}", report.settings)
+            }
+            (RuleStatus::Removed, false) => {
+                format!("removed `{PERMISSION_RULE}` from {}", report.settings)
+            }
+            (RuleStatus::Present, _) => format!("`{PERMISSION_RULE}` kept in {}", report.settings),
+            _ => format!("`{PERMISSION_RULE}` is not in {}", report.settings),
+        };
+        out.push_str(&format!("  permission: {rule}\n"));
+        if let Some(d) = &report.diff {
+            out.push('\n');
+            out.push_str(&paint_diff(printer, d));
+        }
+        printer.out(&out);
+        if let Some(err) = &report.error {
+            printer.error(err);
+        }
+    }
+    Ok(if report.ok {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}

@@ -1,0 +1,448 @@
+//! `validate [PATH...]`: check agent files as Claude Code 2.1.332 loads them.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use walkdir::WalkDir;
+
+use crate::cli::{Format, ValidateArgs};
+use crate::config::{self, display_relative};
+use crate::diagnostic::{render_github, render_text, Diagnostic, Severity};
+use crate::error::{AppError, ExitStatus};
+use crate::output::{Printer, Style};
+use crate::rules;
+use crate::yaml::MAX_AGENT_FILE_BYTES;
+
+/// The result of `validate`.
+#[derive(Debug, Serialize)]
+pub struct ValidateReport {
+    pub ok: bool,
+    pub files: Vec<FileReport>,
+    pub summary: Summary,
+    #[serde(skip)]
+    pub io_problem: bool,
+}
+
+/// Findings for one file.
+#[derive(Debug, Serialize)]
+pub struct FileReport {
+    pub path: String,
+    /// The agent's name, when the file has a valid one.
+    pub name: Option<String>,
+    /// Whether Claude Code loads (and can spawn) this agent: no errors.
+    pub loads: bool,
+    pub diagnostics: Vec<Diagnostic>,
+    #[serde(skip)]
+    source: Option<String>,
+    #[serde(skip)]
+    abs: PathBuf,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+}
+
+pub fn run(args: &ValidateArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+    let root = config::absolute(root)?;
+    let paths: Vec<PathBuf> = if args.paths.is_empty() {
+        let defaults: Vec<PathBuf> = [root.join(".claude").join("agents"), root.join("agents")]
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .collect();
+        if defaults.is_empty() {
+            printer.log(&format!(
+                "no agent folders: neither .claude/agents/ nor agents/ exists in {}",
+                root.display()
+            ));
+        }
+        defaults
+    } else {
+        args.paths
+            .iter()
+            .map(|p| config::absolute(p))
+            .collect::<Result<_, _>>()?
+    };
+    let report = validate_paths(&root, &paths, args.strict);
+    print(printer, &report);
+    Ok(if report.io_problem {
+        ExitStatus::Error
+    } else if report.ok {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Failure
+    })
+}
+
+/// Validate files and folders (absolute paths); paths in the report are
+/// relative to `root` when inside it.
+pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateReport {
+    let mut files = Vec::new();
+    let mut io_problem = false;
+    for path in paths {
+        let meta = std::fs::metadata(path);
+        match meta {
+            Ok(m) if m.is_dir() => walk(root, path, &mut files, &mut io_problem),
+            Ok(_) => match agent_kind(path) {
+                AgentKind::Agent | AgentKind::WrongExtension => {
+                    files.push(check_file(root, path, &mut io_problem))
+                }
+                AgentKind::Other => files.push(FileReport::with(
+                    root,
+                    path,
+                    Diagnostic::new(
+                        Severity::Note,
+                        "not_an_agent_file",
+                        "not a Markdown file; Claude Code never reads it as an agent",
+                    )
+                    .hint("agent files end in `.md`"),
+                )),
+            },
+            Err(e) => {
+                io_problem = true;
+                let code = if e.kind() == std::io::ErrorKind::NotFound {
+                    "path_not_found"
+                } else {
+                    "unreadable"
+                };
+                files.push(FileReport::with(
+                    root,
+                    path,
+                    Diagnostic::new(
+                        Severity::Error,
+                        code,
+                        format!("cannot read {}: {e}", path.display()),
+                    )
+                    .hint(
+                        "check the path; with no path, validate checks .claude/agents/ and agents/",
+                    ),
+                ));
+            }
+        }
+    }
+    // The same file named twice (a folder and a file in it) is reported once.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(f.abs.clone()));
+    check_duplicate_names(root, &mut files);
+
+    let mut summary = Summary {
+        files: files.len(),
+        ..Summary::default()
+    };
+    for f in &mut files {
+        f.diagnostics
+            .sort_by_key(|d| (d.line, d.column, d.severity));
+        f.loads = !f.diagnostics.iter().any(|d| d.severity == Severity::Error);
+        for d in &f.diagnostics {
+            match d.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Note => summary.notes += 1,
+            }
+        }
+    }
+    let ok = !io_problem && summary.errors == 0 && !(strict && summary.warnings > 0);
+    ValidateReport {
+        ok,
+        files,
+        summary,
+        io_problem,
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum AgentKind {
+    Agent,
+    WrongExtension,
+    Other,
+}
+
+fn agent_kind(path: &Path) -> AgentKind {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("md") => AgentKind::Agent,
+        Some(ext) if ext.eq_ignore_ascii_case("md") || ext.eq_ignore_ascii_case("markdown") => {
+            AgentKind::WrongExtension
+        }
+        _ => AgentKind::Other,
+    }
+}
+
+impl FileReport {
+    fn with(root: &Path, path: &Path, d: Diagnostic) -> Self {
+        FileReport {
+            path: display_relative(root, path),
+            name: None,
+            loads: d.severity != Severity::Error,
+            diagnostics: vec![d],
+            source: None,
+            abs: path.to_path_buf(),
+        }
+    }
+}
+
+fn walk(root: &Path, dir: &Path, files: &mut Vec<FileReport>, io_problem: &mut bool) {
+    for entry in WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+        match entry {
+            Ok(e) if e.file_type().is_file() => {
+                if agent_kind(e.path()) != AgentKind::Other {
+                    files.push(check_file(root, e.path(), io_problem));
+                }
+            }
+            Ok(_) => {}
+            Err(err) => {
+                let path = err.path().unwrap_or(dir).to_path_buf();
+                let d = if let Some(ancestor) = err.loop_ancestor() {
+                    Diagnostic::new(
+                        Severity::Warning,
+                        "symlink_loop",
+                        format!(
+                            "symbolic link loop back to {}; skipped",
+                            display_relative(root, ancestor)
+                        ),
+                    )
+                    .hint("remove the link")
+                } else if err
+                    .io_error()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+                {
+                    Diagnostic::new(
+                        Severity::Warning,
+                        "broken_link",
+                        "symbolic link to nothing; skipped",
+                    )
+                    .hint("remove the link or fix its target")
+                } else {
+                    *io_problem = true;
+                    Diagnostic::new(Severity::Error, "unreadable", format!("cannot read: {err}"))
+                        .hint("check the permissions")
+                };
+                files.push(FileReport::with(root, &path, d));
+            }
+        }
+    }
+}
+
+fn check_file(root: &Path, path: &Path, io_problem: &mut bool) -> FileReport {
+    if agent_kind(path) == AgentKind::WrongExtension {
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return FileReport::with(
+            root,
+            path,
+            Diagnostic::new(
+                Severity::Error,
+                "wrong_extension",
+                "Claude Code reads only files ending in lowercase `.md`; this one is never loaded",
+            )
+            .hint(format!("rename it to {stem}.md")),
+        );
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_AGENT_FILE_BYTES => {
+            return FileReport::with(
+                root,
+                path,
+                Diagnostic::new(
+                    Severity::Error,
+                    "file_too_large",
+                    format!("the file is {} bytes; Claude Code skips agent files over {MAX_AGENT_FILE_BYTES} bytes", m.len()),
+                )
+                .hint("move long reference material out of the agent file and have the agent Read it"),
+            )
+        }
+        _ => {}
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            *io_problem = true;
+            return FileReport::with(
+                root,
+                path,
+                Diagnostic::new(
+                    Severity::Error,
+                    "unreadable",
+                    format!("cannot read the file: {e}"),
+                )
+                .hint("check the file's permissions"),
+            );
+        }
+    };
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let checked = rules::check(&stem, &bytes);
+    FileReport {
+        path: display_relative(root, path),
+        loads: !checked.has_errors(),
+        name: checked.name,
+        diagnostics: checked.diagnostics,
+        source: Some(checked.text),
+        abs: path.to_path_buf(),
+    }
+}
+
+/// The folder whose agents share one namespace: the nearest ancestor named
+/// `agents`, else the file's own folder.
+fn scope_of(path: &Path) -> PathBuf {
+    path.ancestors()
+        .skip(1)
+        .find(|a| a.file_name().is_some_and(|n| n == "agents"))
+        .or_else(|| path.parent())
+        .unwrap_or(Path::new("."))
+        .to_path_buf()
+}
+
+/// Two agents with the same name in one scope: Claude Code uses one and
+/// ignores the other. Files of the scope that were not named on the command
+/// line are read too, so a commit that touches one of them is still checked.
+fn check_duplicate_names(root: &Path, files: &mut [FileReport]) {
+    let mut scopes: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for (i, f) in files.iter().enumerate() {
+        if f.name.is_some() && f.loads {
+            scopes.entry(scope_of(&f.abs)).or_default().push(i);
+        }
+    }
+    for (scope, members) in scopes {
+        let mut by_name: HashMap<String, Vec<PathBuf>> = HashMap::new();
+        let checked: HashMap<&Path, usize> = members
+            .iter()
+            .map(|&i| (files[i].abs.as_path(), i))
+            .collect();
+        let is_agents_folder = scope.file_name().is_some_and(|n| n == "agents");
+        let depth = if is_agents_folder { usize::MAX } else { 1 };
+        for entry in WalkDir::new(&scope)
+            .follow_links(true)
+            .max_depth(depth)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            if !entry.file_type().is_file() || agent_kind(entry.path()) != AgentKind::Agent {
+                continue;
+            }
+            let name = match checked.get(entry.path()) {
+                Some(&i) => files[i].name.clone(),
+                None => {
+                    let Ok(bytes) = std::fs::read(entry.path()) else {
+                        continue;
+                    };
+                    if bytes.len() as u64 > MAX_AGENT_FILE_BYTES {
+                        continue;
+                    }
+                    let stem = entry
+                        .path()
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let c = rules::check(&stem, &bytes);
+                    if c.has_errors() {
+                        None
+                    } else {
+                        c.name
+                    }
+                }
+            };
+            if let Some(name) = name {
+                by_name
+                    .entry(name)
+                    .or_default()
+                    .push(entry.path().to_path_buf());
+            }
+        }
+        for &i in &members {
+            let Some(name) = files[i].name.clone() else {
+                continue;
+            };
+            let Some(all) = by_name.get(&name) else {
+                continue;
+            };
+            let others: Vec<String> = all
+                .iter()
+                .filter(|p| **p != files[i].abs)
+                .map(|p| display_relative(root, p))
+                .collect();
+            if others.is_empty() {
+                continue;
+            }
+            let line = files[i]
+                .source
+                .as_deref()
+                .and_then(|s| s.lines().position(|l| l.starts_with("name:")))
+                .map_or(1, |l| l + 1);
+            files[i].diagnostics.push(
+                Diagnostic::new(
+                    Severity::Error,
+                    "duplicate_name",
+                    format!(
+                        "another agent in {} is also named `{name}`: {}; Claude Code uses one and ignores the other",
+                        display_relative(root, &scope),
+                        others.join(", ")
+                    ),
+                )
+                .at(line, 1)
+                .hint("give each agent its own name, or delete the copy"),
+            );
+        }
+    }
+}
+
+fn print(printer: &Printer, report: &ValidateReport) {
+    match printer.format {
+        Format::Json => printer.json(report),
+        Format::Github => {
+            let mut out = String::new();
+            for f in &report.files {
+                for d in &f.diagnostics {
+                    out.push_str(&render_github(&f.path, d));
+                }
+            }
+            printer.out(&out);
+            printer.log(&summary_line(report));
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for f in &report.files {
+                for d in &f.diagnostics {
+                    out.push_str(&render_text(printer, &f.path, f.source.as_deref(), d));
+                    out.push('\n');
+                }
+            }
+            let style = if report.summary.errors > 0 {
+                Style::Error
+            } else if report.ok {
+                Style::Hint
+            } else {
+                Style::Warning
+            };
+            out.push_str(&printer.paint(style, &summary_line(report)));
+            out.push('\n');
+            printer.out(&out);
+        }
+    }
+}
+
+fn summary_line(report: &ValidateReport) -> String {
+    let s = &report.summary;
+    let plural = |n: usize, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    format!(
+        "{}: {}, {}, {}",
+        plural(s.files, "file") + " checked",
+        plural(s.errors, "error"),
+        plural(s.warnings, "warning"),
+        plural(s.notes, "note")
+    )
+}

@@ -1,0 +1,210 @@
+//! Diagnostics as data (severity, code, message, position, hint) and their
+//! renderings: compiler-style text with the source line and a caret, and
+//! GitHub Actions annotations. JSON is the serde form of the same structs.
+
+use serde::Serialize;
+
+use crate::output::{Printer, Style};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Claude Code will not load the agent, or will refuse to spawn it.
+    Error,
+    /// It loads, but part of the file is ignored or will fail later.
+    Warning,
+    /// It works, but breaks a convention.
+    Note,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Note => "note",
+        }
+    }
+}
+
+/// One finding in one file. `line` and `column` are 1-based; findings about
+/// the whole file point at line 1, column 1.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, code: &'static str, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            line: 1,
+            column: 1,
+            hint: None,
+        }
+    }
+
+    pub fn at(mut self, line: usize, column: usize) -> Self {
+        self.line = line.max(1);
+        self.column = column.max(1);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+/// Byte offsets of line starts, to turn offsets into line and column.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    /// 1-based line and character column of byte `offset`.
+    pub fn position(&self, text: &str, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let column = text.get(start..offset).map_or(1, |s| s.chars().count() + 1);
+        (line, column)
+    }
+
+    /// 1-based line number of byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+
+    /// The text of 1-based `line`, without its line break.
+    pub fn line_text<'a>(&self, text: &'a str, line: usize) -> Option<&'a str> {
+        let start = *self.starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .starts
+            .get(line)
+            .map_or(text.len(), |&e| e.saturating_sub(1));
+        text.get(start..end.max(start))
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+    }
+}
+
+/// Render one diagnostic like a compiler: `path:line:col: severity[code]: message`,
+/// the source line, a caret under the column, and the hint.
+pub fn render_text(printer: &Printer, path: &str, source: Option<&str>, d: &Diagnostic) -> String {
+    let style = match d.severity {
+        Severity::Error => Style::Error,
+        Severity::Warning => Style::Warning,
+        Severity::Note => Style::Note,
+    };
+    let mut out = format!(
+        "{}: {}: {}\n",
+        printer.paint(Style::Bold, &format!("{path}:{}:{}", d.line, d.column)),
+        printer.paint(style, &format!("{}[{}]", d.severity.as_str(), d.code)),
+        d.message
+    );
+    if let Some(source) = source {
+        let index = LineIndex::new(source);
+        if let Some(text) = index.line_text(source, d.line) {
+            let shown: String = text
+                .chars()
+                .take(200)
+                .map(|c| if c == '\t' { ' ' } else { c })
+                .collect();
+            let gutter = d.line.to_string();
+            let pad = " ".repeat(gutter.len());
+            let caret_at = d.column.saturating_sub(1).min(shown.chars().count());
+            out.push_str(&format!("{pad} {}\n", printer.paint(Style::Dim, "|")));
+            out.push_str(&format!(
+                "{} {} {shown}\n",
+                printer.paint(Style::Dim, &gutter),
+                printer.paint(Style::Dim, "|")
+            ));
+            out.push_str(&format!(
+                "{pad} {} {}{}\n",
+                printer.paint(Style::Dim, "|"),
+                " ".repeat(caret_at),
+                printer.paint(style, "^")
+            ));
+        }
+    }
+    if let Some(hint) = &d.hint {
+        out.push_str(&format!(
+            "  = {}: {hint}\n",
+            printer.paint(Style::Hint, "hint")
+        ));
+    }
+    out
+}
+
+/// Render one diagnostic as a GitHub Actions workflow command.
+pub fn render_github(path: &str, d: &Diagnostic) -> String {
+    let level = match d.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "notice",
+    };
+    let mut message = d.message.clone();
+    if let Some(hint) = &d.hint {
+        message.push_str("\nhint: ");
+        message.push_str(hint);
+    }
+    format!(
+        "::{level} file={},line={},col={},title={}::{}\n",
+        escape_property(path),
+        d.line,
+        d.column,
+        escape_property(d.code),
+        escape_data(&message)
+    )
+}
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Format;
+
+    #[test]
+    fn text_rendering_points_at_the_column() {
+        let printer = Printer {
+            format: Format::Text,
+            color: false,
+        };
+        let d = Diagnostic::new(Severity::Error, "yaml_syntax", "bad")
+            .at(2, 7)
+            .hint("quote it");
+        let text = render_text(&printer, "a.md", Some("---\nname: a: b\n---\n"), &d);
+        assert_eq!(text, "a.md:2:7: error[yaml_syntax]: bad\n  |\n2 | name: a: b\n  |       ^\n  = hint: quote it\n");
+    }
+
+    #[test]
+    fn github_annotations_escape_their_fields() {
+        let d = Diagnostic::new(Severity::Warning, "unknown_key", "50% of\nit").at(3, 1);
+        assert_eq!(
+            render_github("a,b.md", &d),
+            "::warning file=a%2Cb.md,line=3,col=1,title=unknown_key::50%25 of%0Ait\n"
+        );
+    }
+}

@@ -1,0 +1,138 @@
+//! The one place that writes to stdout and stderr. A command computes a typed
+//! report; this module prints it as JSON (one document with `"ok"`) or as
+//! text, and prints errors in the same envelope.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+
+use serde::Serialize;
+
+use crate::cli::{ColorChoice, Format};
+use crate::error::AppError;
+
+/// How a report is printed.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub format: Format,
+    pub color: bool,
+}
+
+impl Printer {
+    pub fn new(format: Format, color: ColorChoice) -> Self {
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        Printer { format, color }
+    }
+
+    /// Write `text` to stdout as it is.
+    pub fn out(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+
+    /// Write a log line to stderr.
+    pub fn log(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    /// Print `value` as one pretty JSON document with a trailing newline.
+    pub fn json<T: Serialize>(&self, value: &T) {
+        let mut text = serde_json::to_string_pretty(value).expect("reports serialize");
+        text.push('\n');
+        self.out(&text);
+    }
+
+    /// Print an error in the current format.
+    pub fn error(&self, err: &AppError) {
+        match self.format {
+            Format::Json => self.json(&ErrorEnvelope {
+                ok: false,
+                error: err,
+            }),
+            Format::Text | Format::Github => {
+                let label = self.paint(Style::Error, "error");
+                eprintln!("{label}[{}]: {}", err.code, err.message);
+                if !err.hint.is_empty() {
+                    eprintln!("  {}: {}", self.paint(Style::Hint, "hint"), err.hint);
+                }
+            }
+        }
+    }
+
+    /// Wrap `text` in ANSI colour codes when colour is on.
+    pub fn paint(&self, style: Style, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        let code = match style {
+            Style::Error => "1;31",
+            Style::Warning => "1;33",
+            Style::Note => "1;36",
+            Style::Hint => "1;32",
+            Style::Bold => "1",
+            Style::Dim => "2",
+            Style::Added => "32",
+            Style::Removed => "31",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}
+
+/// Text styles used by the renderers.
+#[derive(Debug, Clone, Copy)]
+pub enum Style {
+    Error,
+    Warning,
+    Note,
+    Hint,
+    Bold,
+    Dim,
+    Added,
+    Removed,
+}
+
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    ok: bool,
+    error: &'a AppError,
+}
+
+/// Colour a unified diff's lines for the terminal.
+pub fn paint_diff(printer: &Printer, diff: &str) -> String {
+    if !printer.color {
+        return diff.to_string();
+    }
+    let mut out = String::with_capacity(diff.len() + 64);
+    for line in diff.split_inclusive('\n') {
+        let style = if line.starts_with("+++") || line.starts_with("---") {
+            Some(Style::Bold)
+        } else if line.starts_with('+') {
+            Some(Style::Added)
+        } else if line.starts_with('-') {
+            Some(Style::Removed)
+        } else if line.starts_with("@@") {
+            Some(Style::Note)
+        } else {
+            None
+        };
+        match style {
+            Some(style) => {
+                let body = line.trim_end_matches('\n');
+                out.push_str(&printer.paint(style, body));
+                if line.ends_with('\n') {
+                    out.push('\n');
+                }
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}

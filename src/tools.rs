@@ -1,0 +1,294 @@
+//! What the Claude Code client knows: tool names, model aliases and the
+//! values of the enumerated frontmatter fields. One table, with the client
+//! version it was read from, so that a new client release is one edit.
+
+/// The client release these tables describe.
+pub const CLIENT_VERSION: &str = "2.1.332";
+
+/// Tool names the client resolves in `tools` / `disallowedTools`.
+pub const KNOWN_TOOLS: &[&str] = &[
+    "Agent",
+    "Artifact",
+    "ArtifactCheck",
+    "ArtifactComments",
+    "ArtifactData",
+    "AskUserQuestion",
+    "Bash",
+    "CronCreate",
+    "CronDelete",
+    "CronList",
+    "Edit",
+    "EnterPlanMode",
+    "EnterWorktree",
+    "ExitPlanMode",
+    "ExitWorktree",
+    "Glob",
+    "Grep",
+    "ListAgents",
+    "LSP",
+    "Monitor",
+    "NotebookEdit",
+    "PowerShell",
+    "Read",
+    "ReportFindings",
+    "ScheduleWakeup",
+    "SendMessage",
+    "Skill",
+    "TaskCreate",
+    "TaskGet",
+    "TaskList",
+    "TaskStop",
+    "TaskUpdate",
+    "TodoWrite",
+    "ToolSearch",
+    "WebFetch",
+    "WebSearch",
+    "Workflow",
+    "Write",
+];
+
+/// Legacy names that still resolve, with the tool they now mean.
+pub const TOOL_ALIASES: &[(&str, &str)] = &[
+    ("Task", "Agent"),
+    ("KillShell", "TaskStop"),
+    ("KillBash", "TaskStop"),
+];
+
+/// Names that used to exist and no longer do, with what replaces them.
+pub const REMOVED_TOOLS: &[(&str, &str)] = &[
+    ("MultiEdit", "Edit"),
+    ("LS", "Glob"),
+    ("NotebookRead", "Read"),
+];
+
+/// Model aliases the client knows (compared case-sensitively, except `inherit`).
+pub const MODEL_ALIASES: &[&str] = &[
+    "sonnet",
+    "opus",
+    "haiku",
+    "fable",
+    "best",
+    "sonnet[1m]",
+    "opus[1m]",
+    "fable[1m]",
+    "opusplan",
+    "inherit",
+];
+
+pub const COLORS: &[&str] = &[
+    "red", "blue", "green", "yellow", "purple", "orange", "pink", "cyan",
+];
+
+pub const PERMISSION_MODES: &[&str] = &[
+    "acceptEdits",
+    "auto",
+    "bypassPermissions",
+    "default",
+    "dontAsk",
+    "plan",
+    "manual",
+];
+
+pub const EFFORT_LEVELS: &[&str] = &["low", "medium", "high", "xhigh", "max"];
+
+pub const MEMORY_SCOPES: &[&str] = &["user", "project", "local"];
+
+pub const ISOLATION_MODES: &[&str] = &["worktree", "remote"];
+
+/// Frontmatter keys the client reads for an agent. Keys are case-sensitive.
+pub const KNOWN_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "model",
+    "tools",
+    "disallowedTools",
+    "color",
+    "effort",
+    "permissionMode",
+    "mcpServers",
+    "hooks",
+    "maxTurns",
+    "autoCompactWindow",
+    "skills",
+    "initialPrompt",
+    "memory",
+    "background",
+    "omitClaudeMd",
+    "isolation",
+    "observer",
+    "observerMessage",
+    "observeToolResults",
+    "observeSubagents",
+    "experimental",
+];
+
+/// Keys people write for another tool or an older format, and what the client reads instead.
+pub const KEY_SUGGESTIONS: &[(&str, &str)] = &[
+    ("allowed-tools", "tools"),
+    ("allowedTools", "tools"),
+    ("allowed_tools", "tools"),
+    ("disallowed-tools", "disallowedTools"),
+    ("disallowed_tools", "disallowedTools"),
+    ("whenToUse", "description"),
+    ("when_to_use", "description"),
+    ("max-turns", "maxTurns"),
+    ("permission-mode", "permissionMode"),
+    ("system-prompt", "the file's body"),
+    ("prompt", "the file's body"),
+];
+
+/// Hook events the client refuses to see outside `hooks` (the agent is dropped).
+pub const TOP_LEVEL_HOOK_EVENTS: &[&str] = &["PreToolUse", "PermissionRequest"];
+
+/// Whether `name` is a tool the client resolves (legacy aliases included).
+pub fn is_known_tool(name: &str) -> bool {
+    KNOWN_TOOLS.contains(&name) || TOOL_ALIASES.iter().any(|(alias, _)| *alias == name)
+}
+
+/// What a tool entry in `tools` means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ToolSpec {
+    /// `*`: every tool.
+    All,
+    /// A known tool, possibly with a pattern: `Bash(git *)`.
+    Known,
+    /// An MCP tool or server (`mcp__server`, `mcp__server__tool`, `mcp__server__*`).
+    Mcp,
+    /// Not a tool the client knows; with a suggestion when one is close.
+    Unknown { suggestion: Option<String> },
+}
+
+/// Classify one entry of a `tools` list.
+pub fn classify_tool(entry: &str) -> ToolSpec {
+    if entry == "*" {
+        return ToolSpec::All;
+    }
+    if let Some(rest) = entry.strip_prefix("mcp__") {
+        if !rest.is_empty() {
+            return ToolSpec::Mcp;
+        }
+    }
+    let base = match entry.find('(') {
+        Some(open) if entry.ends_with(')') => &entry[..open],
+        _ => entry,
+    };
+    if is_known_tool(base) {
+        return ToolSpec::Known;
+    }
+    ToolSpec::Unknown {
+        suggestion: suggest_tool(base),
+    }
+}
+
+fn suggest_tool(name: &str) -> Option<String> {
+    if let Some((_, now)) = REMOVED_TOOLS.iter().find(|(old, _)| *old == name) {
+        return Some((*now).to_string());
+    }
+    let candidates = KNOWN_TOOLS
+        .iter()
+        .copied()
+        .chain(TOOL_ALIASES.iter().map(|(a, _)| *a));
+    did_you_mean(name, candidates)
+}
+
+/// The closest candidate: equal ignoring case, or within a small edit distance.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let lower = word.to_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        let distance = if candidate.to_lowercase() == lower {
+            0
+        } else {
+            levenshtein(&lower, &candidate.to_lowercase())
+        };
+        let limit = if word.chars().count() <= 4 { 1 } else { 2 };
+        if distance <= limit && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    best.map(|(_, c)| c.to_string())
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// Split a `tools` string as the client does: on commas and whitespace,
+/// except inside parentheses.
+pub fn split_tools(value: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for c in value.chars() {
+        match c {
+            '(' => {
+                depth += 1;
+                current.push(c);
+            }
+            ')' => {
+                depth = depth.saturating_sub(1);
+                current.push(c);
+            }
+            c if depth == 0 && (c == ',' || c.is_whitespace()) => {
+                if !current.is_empty() {
+                    out.push(std::mem::take(&mut current));
+                }
+            }
+            c => current.push(c),
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tools_split_outside_parentheses() {
+        assert_eq!(
+            split_tools("Read, Grep  Bash(git log, git diff),mcp__db__*"),
+            vec!["Read", "Grep", "Bash(git log, git diff)", "mcp__db__*"]
+        );
+    }
+
+    #[test]
+    fn tools_are_classified() {
+        assert_eq!(classify_tool("Bash(npm run *)"), ToolSpec::Known);
+        assert_eq!(classify_tool("Task"), ToolSpec::Known);
+        assert_eq!(classify_tool("mcp__github"), ToolSpec::Mcp);
+        assert_eq!(
+            classify_tool("bash"),
+            ToolSpec::Unknown {
+                suggestion: Some("Bash".into())
+            }
+        );
+        assert_eq!(
+            classify_tool("MultiEdit"),
+            ToolSpec::Unknown {
+                suggestion: Some("Edit".into())
+            }
+        );
+        assert_eq!(
+            classify_tool("Frobnicate"),
+            ToolSpec::Unknown { suggestion: None }
+        );
+    }
+}
