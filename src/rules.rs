@@ -144,7 +144,9 @@ impl Checker<'_> {
                 root
             }
             Parsed::Failed(err) => {
-                let line = self.yaml_line + err.line - 1;
+                // The parser may count line breaks YAML does not (U+2028); stay inside the YAML.
+                let yaml_lines = yaml_text.split('\n').count();
+                let line = self.yaml_line + err.line.min(yaml_lines) - 1;
                 self.push(
                     Diagnostic::new(
                         Severity::Error,

@@ -1,1 +1,10 @@
-//! Integration tests.
+//! Integration tests: the real binary on real files, a real pre-commit and a
+//! real yoyo from the virtualenv that `scripts/test-all.sh` creates.
+
+mod support;
+
+mod install;
+mod precommit;
+mod properties;
+mod validate;
+mod yoyo;

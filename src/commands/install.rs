@@ -146,18 +146,25 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitSta
         Err(e) => return Err(AppError::io("read", &target.agent, &e)),
     };
     let agent_display = target.display(&target.agent);
-    let diff = current.as_deref().filter(|c| *c != new).map(|c| {
-        unified_diff(
+    let diff = match current.as_deref() {
+        Some(c) if c != new => Some(unified_diff(
             c,
             &new,
             &format!("{agent_display} (installed)"),
             &format!("{agent_display} (new)"),
-        )
-    });
+        )),
+        None if args.dry_run => Some(unified_diff("", &new, "/dev/null", &agent_display)),
+        _ => None,
+    };
     let edited = current
         .as_deref()
         .is_some_and(|c| c != new && !assets::is_unedited_install(c));
 
+    if !args.no_permissions && !args.check {
+        // Read the settings first, so that a broken settings.json stops the
+        // command before the agent is written.
+        settings::add_rule(&target.settings, true)?;
+    }
     let mut error = None;
     let mut backup = None;
     let status: &'static str;
