@@ -68,7 +68,7 @@ fn pre_commit_runs_the_hook_on_agent_files() {
     let (ok, out) = try_repo(dir, &[".claude/agents/good.md", ".claude/agents/broken.md"]);
     assert!(!ok, "a broken agent fails:\n{out}");
     assert!(
-        out.contains(".claude/agents/broken.md:2:1: error[missing_description]"),
+        out.contains(".claude/agents/broken.md:1:1: error[missing_description]"),
         "{out}"
     );
 }
