@@ -32,11 +32,30 @@ pub fn main_entry() -> ExitCode {
         Ok(cli) => cli,
         Err(err) => {
             // clap prints help and version to stdout with exit 0, usage errors
-            // to stderr with exit 2; both match SPEC.md.
+            // to stderr with exit 2. A caller that asked for JSON also gets
+            // the error as JSON on stdout.
             let _ = err.print();
-            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+            if !err.use_stderr() {
+                return ExitCode::from(0);
+            }
+            if wants_json(std::env::args()) {
+                let rendered = err.render().to_string();
+                let first = rendered.lines().next().unwrap_or("invalid command line");
+                let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+                output::usage_error_json(&message);
+            }
+            return ExitCode::from(2);
         }
     };
     let status = commands::run(&cli);
     ExitCode::from(status as u8)
+}
+
+/// Whether the raw command line asks for `--format json`.
+fn wants_json(args: impl Iterator<Item = String>) -> bool {
+    let args: Vec<String> = args.collect();
+    args.iter().any(|a| a == "--format=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--format" && w[1] == "json")
 }

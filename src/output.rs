@@ -99,6 +99,20 @@ pub enum Style {
     Removed,
 }
 
+/// The JSON envelope for a command line clap rejected.
+pub fn usage_error_json(message: &str) {
+    let err = AppError::env(
+        "usage",
+        message,
+        "run `migration-creator --help` or `migration-creator COMMAND --help`",
+    );
+    Printer {
+        format: crate::cli::Format::Json,
+        color: false,
+    }
+    .error(&err);
+}
+
 #[derive(Serialize)]
 struct ErrorEnvelope<'a> {
     ok: bool,

@@ -203,6 +203,9 @@ fn exit_codes_follow_the_contract() {
     let r = report(&run);
     assert_eq!(r.files[0].diagnostics[0].code, "path_not_found");
     mc(&root, &["validate", "--no-such-flag"]).code(2);
+    let run = mc(&root, &["validate", "--format", "json", "--no-such-flag"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "usage");
 }
 
 #[test]
