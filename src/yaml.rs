@@ -244,11 +244,90 @@ pub struct YamlError {
     pub column: usize,
 }
 
+/// Flow nesting deeper than this is parsed only where the rules read it: the
+/// YAML scanner's time grows with the square of the depth, and the client
+/// accepts nesting a thousand times deeper under keys it ignores.
+const MAX_FLOW_DEPTH: usize = 256;
+
+/// The deepest `[`/`{` nesting in `text`, ignoring quoted strings and comments.
+fn max_flow_depth(text: &str) -> usize {
+    let (mut depth, mut max, mut quote, mut comment) = (0usize, 0usize, None::<char>, false);
+    let mut prev = ' ';
+    for c in text.chars() {
+        if comment {
+            comment = c != '\n';
+        } else if let Some(q) = quote {
+            if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                '[' | '{' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                '"' | '\'' if matches!(prev, ' ' | '\t' | '[' | '{' | ',' | ':' | '\n') => {
+                    quote = Some(c)
+                }
+                '#' if matches!(prev, ' ' | '\t' | '\n') => comment = true,
+                _ => {}
+            }
+        }
+        prev = c;
+    }
+    max
+}
+
+/// `text` with the values of top-level keys the rules do not read replaced
+/// by `null` (a key at column 0 owns the lines up to the next one).
+fn prune_uninspected(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(4096));
+    let mut skipping = false;
+    for line in text.split_inclusive('\n') {
+        let starts_entry = !line.starts_with([' ', '\t', '#', '\n', '\r']) && !line.is_empty();
+        if starts_entry {
+            let key =
+                find_key_colon(line.trim_end()).map(|c| line[..c].trim().trim_matches(['"', '\'']));
+            skipping = key.is_some_and(|k| !INSPECTED_KEYS.contains(&k));
+            if skipping {
+                let key = key.unwrap_or_default();
+                out.push_str(&format!(
+                    "\"{}\": null\n",
+                    key.replace('\\', "\\\\").replace('"', "\\\"")
+                ));
+                continue;
+            }
+        }
+        if !skipping {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
 /// Parse one YAML document (the client's `Bun.YAML.parse`).
 pub fn parse_root(text: &str) -> Result<Root, YamlError> {
     if text.trim().is_empty() {
         return Ok(Root::Empty);
     }
+    if max_flow_depth(text) > MAX_FLOW_DEPTH {
+        let pruned = prune_uninspected(text);
+        if max_flow_depth(&pruned) > MAX_FLOW_DEPTH {
+            return Err(YamlError {
+                message: format!(
+                    "a field Claude Code reads nests more than {MAX_FLOW_DEPTH} levels deep"
+                ),
+                line: 1,
+                column: 1,
+            });
+        }
+        return parse_yaml(&pruned);
+    }
+    parse_yaml(text)
+}
+
+fn parse_yaml(text: &str) -> Result<Root, YamlError> {
     serde_yaml::from_str::<Root>(text).map_err(|err| {
         let (line, column) = err
             .location()
@@ -269,7 +348,8 @@ pub fn parse_root(text: &str) -> Result<Root, YamlError> {
 
 /// Whether `text` parses as a YAML flow list (used by the lenient rewrite).
 fn is_flow_list(text: &str) -> bool {
-    matches!(serde_yaml::from_str::<Yaml>(text), Ok(Yaml::Seq(_)))
+    max_flow_depth(text) <= MAX_FLOW_DEPTH
+        && matches!(serde_yaml::from_str::<Yaml>(text), Ok(Yaml::Seq(_)))
 }
 
 /// JavaScript's `\s`.
