@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 python=${PYTHON:-python3}
 if ! .venv/bin/python -c 'import yoyo' 2>/dev/null || ! [ -x .venv/bin/pre-commit ] \
    || ! cmp -s requirements-dev.txt .venv/requirements-dev.txt; then
-  echo "creating .venv with $(tr '\n' ' ' < requirements-dev.txt | sed 's/#[^ ]* //g')" >&2
+  echo "creating .venv with $(grep -v '^#' requirements-dev.txt | tr '\n' ' ')" >&2
   rm -rf .venv
   "$python" -m venv .venv
   .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt

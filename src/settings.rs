@@ -61,9 +61,13 @@ fn has_rule(map: &Map<String, Value>) -> bool {
         .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(PERMISSION_RULE)))
 }
 
-/// Whether the rule is present in `path`.
-pub fn rule_present(path: &Path) -> Result<bool, AppError> {
-    Ok(read(path)?.is_some_and(|m| has_rule(&m)))
+/// Whether the rule is in `path`, without changing anything.
+pub fn rule_status(path: &Path) -> Result<RuleStatus, AppError> {
+    Ok(if read(path)?.is_some_and(|m| has_rule(&m)) {
+        RuleStatus::Present
+    } else {
+        RuleStatus::Absent
+    })
 }
 
 /// Add the rule to `path` (creating the file when needed). With `dry_run`,

@@ -72,6 +72,15 @@ impl Target {
         })
     }
 
+    /// The installed agent's text, or None when there is none.
+    pub fn read_agent(&self) -> Result<Option<String>, AppError> {
+        match std::fs::read(&self.agent) {
+            Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(AppError::io("read", &self.agent, &e)),
+        }
+    }
+
     pub fn display(&self, path: &Path) -> String {
         if let Ok(home) = home() {
             if !path.starts_with(&self.base) {
@@ -140,11 +149,7 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitSta
         printer.log("note: the user-scope agent serves every project; it names this project's folders only because you passed -C or ran it here");
     }
     let new = rendered_agent(&target.config)?;
-    let current = match std::fs::read(&target.agent) {
-        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(AppError::io("read", &target.agent, &e)),
-    };
+    let current = target.read_agent()?;
     let agent_display = target.display(&target.agent);
     let diff = match current.as_deref() {
         Some(c) if c != new => Some(unified_diff(
@@ -218,11 +223,7 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitSta
     let rule_status = if args.no_permissions {
         RuleStatus::Skipped
     } else if args.check || status == "refused" {
-        if settings::rule_present(&target.settings)? {
-            RuleStatus::Present
-        } else {
-            RuleStatus::Absent
-        }
+        settings::rule_status(&target.settings)?
     } else {
         settings::add_rule(&target.settings, args.dry_run)?
     };

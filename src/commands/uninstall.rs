@@ -34,11 +34,7 @@ pub struct UninstallReport {
 pub fn run(args: &UninstallArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
     let target = Target::resolve(args.scope, root, &args.config)?;
     let path = target.display(&target.agent);
-    let current = match std::fs::read(&target.agent) {
-        Ok(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(AppError::io("read", &target.agent, &e)),
-    };
+    let current = target.read_agent()?;
     let mut status = "absent";
     let mut backup = None;
     let mut diff = None;
@@ -71,11 +67,7 @@ pub fn run(args: &UninstallArgs, root: &Path, printer: &Printer) -> Result<ExitS
         }
     }
     let rule_status = if status == "refused" {
-        if settings::rule_present(&target.settings)? {
-            RuleStatus::Present
-        } else {
-            RuleStatus::Absent
-        }
+        settings::rule_status(&target.settings)?
     } else {
         settings::remove_rule(&target.settings, args.dry_run)?
     };
