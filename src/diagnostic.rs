@@ -84,6 +84,17 @@ impl LineIndex {
         (line, column)
     }
 
+    /// Byte offset of 1-based `line` and character `column` (clamped to the line).
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
+        let start = self
+            .starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let end = self.starts.get(line).copied().unwrap_or(usize::MAX);
+        start + column.saturating_sub(1).min(end.saturating_sub(start))
+    }
+
     /// 1-based line number of byte `offset`.
     pub fn line_of(&self, offset: usize) -> usize {
         self.starts.partition_point(|&s| s <= offset).max(1)

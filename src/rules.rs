@@ -55,6 +55,7 @@ pub fn check(stem: &str, bytes: &[u8]) -> Checked {
         index: &index,
         out,
         yaml_line: 1,
+        yaml_end_line: 1,
     };
     let name = checker.run(bom);
     let diagnostics = checker.out;
@@ -72,6 +73,8 @@ struct Checker<'a> {
     out: Vec<Diagnostic>,
     /// File line of the first YAML line.
     yaml_line: usize,
+    /// File line of the closing `---`.
+    yaml_end_line: usize,
 }
 
 impl Checker<'_> {
@@ -134,6 +137,7 @@ impl Checker<'_> {
             }
         };
         self.yaml_line = self.index.line_of(yaml_range.start);
+        self.yaml_end_line = self.index.line_of(yaml_range.end) + 1;
         let yaml_text = &self.text[yaml_range.clone()];
         self.check_closing_fence(yaml_range.end);
 
@@ -457,7 +461,20 @@ impl Checker<'_> {
             return;
         }
         let mut usable = 0;
+        let mut search_from = self.index.offset_of(line, col);
         for tool in &listed {
+            // Point at the tool itself: its next occurrence after the previous one.
+            let found = self
+                .text
+                .get(search_from..)
+                .and_then(|rest| rest.find(tool.as_str()));
+            let (line, col) = match found {
+                Some(i) if self.index.line_of(search_from + i) < self.yaml_end_line => {
+                    search_from += i + tool.len();
+                    self.index.position(self.text, search_from - tool.len())
+                }
+                _ => (line, col),
+            };
             match tools::classify_tool(tool) {
                 ToolSpec::All | ToolSpec::Known | ToolSpec::Mcp => usable += 1,
                 ToolSpec::Unknown { suggestion } => {
@@ -772,6 +789,21 @@ mod tests {
     fn kebab_spells_names() {
         assert_eq!(kebab("My_Agent two"), "my-agent-two");
         assert_eq!(kebab("dbHelper"), "db-helper");
+    }
+
+    #[test]
+    fn unknown_tools_are_pointed_at_one_by_one() {
+        let c = check(
+            "a",
+            b"---\nname: a\ndescription: d\ntools: Read, bash, Frob\n---\nbody\n",
+        );
+        let at: Vec<(usize, usize)> = c.diagnostics.iter().map(|d| (d.line, d.column)).collect();
+        assert_eq!(at, vec![(4, 14), (4, 20)]);
+        let c = check(
+            "a",
+            b"---\nname: a\ndescription: d\ntools:\n  - Read\n  - Bsh\n---\nbody\n",
+        );
+        assert_eq!((c.diagnostics[0].line, c.diagnostics[0].column), (6, 5));
     }
 
     #[test]
