@@ -33,6 +33,23 @@ pub enum Command {
     /// Remove the installed agent and the permission rule install added.
     #[command(after_help = UNINSTALL_EXAMPLES)]
     Uninstall(UninstallArgs),
+    /// The next migration number, with duplicates, gaps and files yoyo would trip on.
+    #[command(after_help = NEXT_NUMBER_EXAMPLES)]
+    NextNumber(NextNumberArgs),
+}
+
+const NEXT_NUMBER_EXAMPLES: &str = "\
+Examples:
+  migration-creator next-number                  # JSON: next, number, width, warnings
+  migration-creator next-number --dir db/migrations --format text
+
+The migrations folder comes from --dir, else yoyo.ini's `sources`, else migrations/.";
+
+#[derive(Debug, Args)]
+pub struct NextNumberArgs {
+    /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 const VALIDATE_EXAMPLES: &str = "\
@@ -167,6 +184,7 @@ impl Command {
     pub fn default_format(&self) -> Format {
         match self {
             Command::Validate(_) | Command::Install(_) | Command::Uninstall(_) => Format::Text,
+            Command::NextNumber(_) => Format::Json,
         }
     }
 }

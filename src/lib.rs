@@ -12,6 +12,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod error;
 pub mod fsutil;
+pub mod migrations;
 pub mod output;
 pub mod rules;
 pub mod settings;

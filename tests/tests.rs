@@ -4,6 +4,7 @@
 mod support;
 
 mod install;
+mod migrations;
 mod precommit;
 mod properties;
 mod validate;

@@ -1,6 +1,7 @@
 //! One module per subcommand, and the one `match` that dispatches to them.
 
 pub mod install;
+pub mod next_number;
 pub mod uninstall;
 pub mod validate;
 
@@ -34,6 +35,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
             Command::Validate(args) => validate::run(args, &root, &printer),
             Command::Install(args) => install::run(args, &root, &printer),
             Command::Uninstall(args) => uninstall::run(args, &root, &printer),
+            Command::NextNumber(args) => next_number::run(args, &root, &printer),
         }
     };
     match result {
