@@ -36,6 +36,31 @@ pub enum Command {
     /// The next migration number, with duplicates, gaps and files yoyo would trip on.
     #[command(after_help = NEXT_NUMBER_EXAMPLES)]
     NextNumber(NextNumberArgs),
+    /// The schema the migrations produce, or a database's schema (read-only).
+    #[command(after_help = SCHEMA_EXAMPLES)]
+    Schema(SchemaArgs),
+}
+
+const SCHEMA_EXAMPLES: &str = "\
+Examples:
+  migration-creator schema                          # what the migrations produce
+  migration-creator schema --table conversations
+  migration-creator schema --database sqlite:///instance/app.db   # opened read-only
+
+Without --database, the migrations are applied in yoyo's order to an in-memory
+database; the project's database is not opened.";
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Read this database file instead (sqlite:///PATH), opened read-only.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// Only this table (or view), with its indexes and triggers.
+    #[arg(long, value_name = "NAME")]
+    pub table: Option<String>,
 }
 
 const NEXT_NUMBER_EXAMPLES: &str = "\
@@ -184,7 +209,7 @@ impl Command {
     pub fn default_format(&self) -> Format {
         match self {
             Command::Validate(_) | Command::Install(_) | Command::Uninstall(_) => Format::Text,
-            Command::NextNumber(_) => Format::Json,
+            Command::NextNumber(_) | Command::Schema(_) => Format::Json,
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod migrations;
 pub mod output;
 pub mod rules;
+pub mod schema;
 pub mod settings;
 pub mod tools;
 pub mod yaml;

@@ -7,5 +7,6 @@ mod install;
 mod migrations;
 mod precommit;
 mod properties;
+mod schema;
 mod validate;
 mod yoyo;

@@ -2,6 +2,7 @@
 
 pub mod install;
 pub mod next_number;
+pub mod schema;
 pub mod uninstall;
 pub mod validate;
 
@@ -36,6 +37,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
             Command::Install(args) => install::run(args, &root, &printer),
             Command::Uninstall(args) => uninstall::run(args, &root, &printer),
             Command::NextNumber(args) => next_number::run(args, &root, &printer),
+            Command::Schema(args) => schema::run(args, &root, &printer),
         }
     };
     match result {

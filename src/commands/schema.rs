@@ -1,0 +1,170 @@
+//! `schema`: the schema the migrations produce (applied in yoyo's order to an
+//! in-memory database), or with `--database` the schema of a database file
+//! opened read-only.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::cli::{Format, SchemaArgs};
+use crate::config::{self, ProjectConfig};
+use crate::error::{AppError, ExitStatus};
+use crate::migrations;
+use crate::output::Printer;
+use crate::schema::{self, Schema};
+
+#[derive(Debug, Serialize)]
+pub struct SchemaReport {
+    pub ok: bool,
+    /// `migrations` or `database`.
+    pub source: &'static str,
+    /// The migrations folder (when the source is the migrations).
+    pub directory: Option<String>,
+    /// The database file (when the source is a database).
+    pub database: Option<String>,
+    /// How many migrations were applied to build the schema.
+    pub applied: Option<usize>,
+    #[serde(flatten)]
+    pub schema: Schema,
+}
+
+/// The schema the project's migrations produce, built in memory.
+pub fn from_migrations(
+    config: &ProjectConfig,
+) -> Result<(Schema, Vec<migrations::Migration>), AppError> {
+    let display = |p: &Path| config.display(p);
+    let discovery = migrations::discover(&config.migrations, &display)?;
+    let mut read = Vec::with_capacity(discovery.migrations.len());
+    for file in &discovery.migrations {
+        read.push(migrations::read(file).map_err(|e| e.into_app_error(&display(&file.path)))?);
+    }
+    let ordered = migrations::order(read, &display)?;
+    let conn = rusqlite::Connection::open_in_memory()
+        .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
+    schema::apply_all(&conn, &ordered, &display).map_err(|f| {
+        AppError::problem(
+            "migration_failed",
+            format!("{}:{}: {} failed: {}", f.file, f.line, f.migration, f.error),
+            format!("fix the step's SQL ({}) and run again", first_line(&f.sql)),
+        )
+    })?;
+    Ok((schema::introspect(&conn)?, ordered))
+}
+
+fn first_line(sql: &str) -> String {
+    let line = sql
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.chars().count() > 80 {
+        format!("{}...", line.chars().take(80).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+pub fn run(args: &SchemaArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+    let config = ProjectConfig::load(root, args.dir.as_deref(), args.database.as_deref())?;
+    let mut report = match &args.database {
+        Some(_) => {
+            let url = config.database.clone().unwrap_or_default();
+            let Some(path) = config::sqlite_path(&url, &config.root) else {
+                return Err(AppError::env(
+                    "unsupported_database",
+                    format!("`{url}` is not a SQLite database file URL"),
+                    "pass --database sqlite:///path/to/file.db",
+                ));
+            };
+            let conn = schema::open_read_only(&path)?;
+            SchemaReport {
+                ok: true,
+                source: "database",
+                directory: None,
+                database: Some(config.display(&path)),
+                applied: None,
+                schema: schema::introspect(&conn)?,
+            }
+        }
+        None => {
+            let (schema, applied) = from_migrations(&config)?;
+            SchemaReport {
+                ok: true,
+                source: "migrations",
+                directory: Some(config.display(&config.migrations)),
+                database: None,
+                applied: Some(applied.len()),
+                schema,
+            }
+        }
+    };
+    if let Some(table) = &args.table {
+        let names: Vec<String> = report
+            .schema
+            .tables
+            .iter()
+            .map(|t| t.name.clone())
+            .collect();
+        report.schema = report.schema.narrow(table).ok_or_else(|| {
+            AppError::problem(
+                "table_not_found",
+                format!("there is no table or view `{table}`"),
+                if names.is_empty() {
+                    "the schema has no tables yet".to_string()
+                } else {
+                    format!("tables: {}", names.join(", "))
+                },
+            )
+        })?;
+    }
+    match printer.format {
+        Format::Json => printer.json(&report),
+        _ => printer.out(&render_text(&report.schema)),
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn render_text(s: &Schema) -> String {
+    let mut out = String::new();
+    for t in &s.tables {
+        out.push_str(&format!("table {}\n", t.name));
+        for c in &t.columns {
+            let mut line = format!("  {} {}", c.name, c.ty);
+            if c.primary_key > 0 {
+                line.push_str(" PRIMARY KEY");
+            }
+            if c.not_null {
+                line.push_str(" NOT NULL");
+            }
+            if let Some(d) = &c.default {
+                line.push_str(&format!(" DEFAULT {d}"));
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        for fk in &t.foreign_keys {
+            out.push_str(&format!(
+                "  FOREIGN KEY ({}) REFERENCES {}({})\n",
+                fk.columns.join(", "),
+                fk.references_table,
+                fk.references_columns.join(", ")
+            ));
+        }
+    }
+    for i in &s.indexes {
+        let unique = if i.unique { "unique " } else { "" };
+        out.push_str(&format!(
+            "{unique}index {} ON {}({})\n",
+            i.name,
+            i.table,
+            i.columns.join(", ")
+        ));
+    }
+    for v in &s.views {
+        out.push_str(&format!("view {}\n", v.name));
+    }
+    for t in &s.triggers {
+        out.push_str(&format!("trigger {} ON {}\n", t.name, t.table));
+    }
+    out
+}

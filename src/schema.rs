@@ -1,0 +1,372 @@
+//! A SQLite schema as data: tables with their columns and foreign keys,
+//! indexes, views and triggers, read from a connection with SQLite's own
+//! pragmas. yoyo's bookkeeping tables and SQLite's internal ones are left out.
+//! Also: applying migrations to a connection with yoyo's rules (one statement
+//! per step, foreign keys off).
+
+use std::path::Path;
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::migrations::Migration;
+
+/// Tables yoyo creates; never part of a project's schema.
+pub const YOYO_TABLES: &[&str] = &["_yoyo_migration", "_yoyo_log", "_yoyo_version", "yoyo_lock"];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Schema {
+    pub tables: Vec<Table>,
+    pub indexes: Vec<Index>,
+    pub views: Vec<View>,
+    pub triggers: Vec<Trigger>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub foreign_keys: Vec<ForeignKey>,
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Column {
+    pub name: String,
+    /// The declared type, as written (`TEXT`, `INTEGER`, or empty).
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub not_null: bool,
+    /// The default expression as written, or null.
+    pub default: Option<String>,
+    /// Position in the primary key (1-based), or 0 when not part of it.
+    pub primary_key: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForeignKey {
+    pub columns: Vec<String>,
+    pub references_table: String,
+    /// Empty when the reference names no columns (the parent's primary key).
+    pub references_columns: Vec<String>,
+    pub on_update: String,
+    pub on_delete: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Index {
+    pub name: String,
+    pub table: String,
+    /// Column names; an expression shows as `<expression>`.
+    pub columns: Vec<String>,
+    pub unique: bool,
+    /// `create_index`, `unique_constraint` or `primary_key`.
+    pub origin: &'static str,
+    pub partial: bool,
+    /// The CREATE INDEX statement (null for indexes SQLite made for a constraint).
+    pub sql: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct View {
+    pub name: String,
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trigger {
+    pub name: String,
+    pub table: String,
+    pub sql: String,
+}
+
+fn sqlite_error(context: &str, e: rusqlite::Error) -> AppError {
+    AppError::problem(
+        "sqlite_error",
+        format!("{context}: {e}"),
+        "check the database file and the SQL",
+    )
+}
+
+fn is_project_object(name: &str) -> bool {
+    !name.starts_with("sqlite_") && !YOYO_TABLES.contains(&name)
+}
+
+/// Read the schema of `conn`.
+pub fn introspect(conn: &Connection) -> Result<Schema, AppError> {
+    let e = |err| sqlite_error("reading the schema", err);
+    let mut stmt = conn
+        .prepare("SELECT type, name, tbl_name, COALESCE(sql, '') FROM sqlite_master ORDER BY name")
+        .map_err(e)?;
+    let rows: Vec<(String, String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .map_err(e)?
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
+    let mut schema = Schema {
+        tables: Vec::new(),
+        indexes: Vec::new(),
+        views: Vec::new(),
+        triggers: Vec::new(),
+    };
+    for (ty, name, table, sql) in rows {
+        if !is_project_object(&name) || !is_project_object(&table) {
+            continue;
+        }
+        match ty.as_str() {
+            "table" => schema.tables.push(read_table(conn, &name, sql)?),
+            "view" => schema.views.push(View { name, sql }),
+            "trigger" => schema.triggers.push(Trigger { name, table, sql }),
+            _ => {}
+        }
+    }
+    for t in &schema.tables {
+        schema.indexes.extend(read_indexes(conn, &t.name)?);
+    }
+    schema.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(schema)
+}
+
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn read_table(conn: &Connection, name: &str, sql: String) -> Result<Table, AppError> {
+    let e = |err| sqlite_error(&format!("reading table {name}"), err);
+    let mut stmt = conn
+        .prepare(&format!("PRAGMA table_info({})", quote(name)))
+        .map_err(e)?;
+    let columns = stmt
+        .query_map([], |r| {
+            Ok(Column {
+                name: r.get(1)?,
+                ty: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                not_null: r.get::<_, i64>(3)? != 0,
+                default: r.get(4)?,
+                primary_key: r.get::<_, i64>(5)?.try_into().unwrap_or(0),
+            })
+        })
+        .map_err(e)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(e)?;
+    let mut stmt = conn
+        .prepare(&format!("PRAGMA foreign_key_list({})", quote(name)))
+        .map_err(e)?;
+    let rows: Vec<(i64, String, String, Option<String>, String, String)> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })
+        .map_err(e)?
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
+    let mut foreign_keys: Vec<(i64, ForeignKey)> = Vec::new();
+    for (id, table, from, to, on_update, on_delete) in rows {
+        match foreign_keys.iter_mut().find(|(i, _)| *i == id) {
+            Some((_, fk)) => {
+                fk.columns.push(from);
+                fk.references_columns.extend(to);
+            }
+            None => foreign_keys.push((
+                id,
+                ForeignKey {
+                    columns: vec![from],
+                    references_table: table,
+                    references_columns: to.into_iter().collect(),
+                    on_update,
+                    on_delete,
+                },
+            )),
+        }
+    }
+    foreign_keys.sort_by_key(|(id, _)| -id);
+    Ok(Table {
+        name: name.to_string(),
+        columns,
+        foreign_keys: foreign_keys.into_iter().map(|(_, f)| f).collect(),
+        sql,
+    })
+}
+
+fn read_indexes(conn: &Connection, table: &str) -> Result<Vec<Index>, AppError> {
+    let e = |err| sqlite_error(&format!("reading the indexes of {table}"), err);
+    let mut stmt = conn
+        .prepare(&format!("PRAGMA index_list({})", quote(table)))
+        .map_err(e)?;
+    let list: Vec<(String, bool, String, bool)> = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get(1)?,
+                r.get::<_, i64>(2)? != 0,
+                r.get(3)?,
+                r.get::<_, i64>(4)? != 0,
+            ))
+        })
+        .map_err(e)?
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
+    let mut out = Vec::new();
+    for (name, unique, origin, partial) in list {
+        let mut stmt = conn
+            .prepare(&format!("PRAGMA index_info({})", quote(&name)))
+            .map_err(e)?;
+        let columns = stmt
+            .query_map([], |r| {
+                Ok(r.get::<_, Option<String>>(2)?
+                    .unwrap_or_else(|| "<expression>".into()))
+            })
+            .map_err(e)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(e)?;
+        let sql: Option<String> = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1",
+                [&name],
+                |r| r.get(0),
+            )
+            .unwrap_or(None);
+        let origin = match origin.as_str() {
+            "u" => "unique_constraint",
+            "pk" => "primary_key",
+            _ => "create_index",
+        };
+        out.push(Index {
+            name,
+            table: table.to_string(),
+            columns,
+            unique,
+            origin,
+            partial,
+            sql,
+        });
+    }
+    Ok(out)
+}
+
+impl Schema {
+    /// Only `table`, its indexes and triggers. None when there is no such table or view.
+    pub fn narrow(self, table: &str) -> Option<Schema> {
+        let known = self.tables.iter().any(|t| t.name == table)
+            || self.views.iter().any(|v| v.name == table);
+        known.then(|| Schema {
+            tables: self
+                .tables
+                .into_iter()
+                .filter(|t| t.name == table)
+                .collect(),
+            indexes: self
+                .indexes
+                .into_iter()
+                .filter(|i| i.table == table)
+                .collect(),
+            views: self.views.into_iter().filter(|v| v.name == table).collect(),
+            triggers: self
+                .triggers
+                .into_iter()
+                .filter(|t| t.table == table)
+                .collect(),
+        })
+    }
+
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// Open a database file read-only; it is never written.
+pub fn open_read_only(path: &Path) -> Result<Connection, AppError> {
+    if !path.is_file() {
+        return Err(AppError::env(
+            "database_not_found",
+            format!("database {} does not exist", path.display()),
+            "check --database or yoyo.ini's `database`; without --database, schema shows what the migrations produce",
+        ));
+    }
+    Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
+}
+
+/// A step that failed, with SQLite's message.
+#[derive(Debug, Clone)]
+pub struct StepFailure {
+    pub migration: String,
+    pub file: String,
+    pub line: usize,
+    pub sql: String,
+    pub error: String,
+}
+
+/// Whether `sql` holds anything but whitespace and comments.
+pub fn has_statement(sql: &str) -> bool {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.find('\n').map_or("", |i| &r[i + 1..]).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.find("*/").map_or("", |i| &r[i + 2..]).trim_start();
+        } else {
+            return !rest.trim_start_matches(';').trim().is_empty();
+        }
+    }
+}
+
+/// Run one step's SQL as yoyo does on SQLite: a single statement.
+pub fn execute_step(conn: &Connection, sql: &str) -> Result<(), String> {
+    if !has_statement(sql) {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare(sql).map_err(|e| match e {
+        rusqlite::Error::MultipleStatement => {
+            "more than one SQL statement in one step; yoyo's SQLite driver runs only one (split it into steps)".to_string()
+        }
+        other => other.to_string(),
+    })?;
+    stmt.raw_execute().map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Apply `migrations` in order to `conn` with yoyo's rules: foreign keys off,
+/// each migration in a transaction (unless `__transactional__` is false),
+/// one statement per step.
+pub fn apply_all(
+    conn: &Connection,
+    migrations: &[Migration],
+    display: &dyn Fn(&Path) -> String,
+) -> Result<(), StepFailure> {
+    let _ = conn.execute_batch("PRAGMA foreign_keys = OFF");
+    for m in migrations {
+        if m.transactional {
+            let _ = conn.execute_batch("BEGIN");
+        }
+        for step in &m.steps {
+            if let Err(error) = execute_step(conn, &step.apply) {
+                if matches!(step.ignore_errors.as_deref(), Some("apply" | "all")) {
+                    continue;
+                }
+                if m.transactional {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                return Err(StepFailure {
+                    migration: m.file.id.clone(),
+                    file: display(&m.file.path),
+                    line: step.line,
+                    sql: step.apply.trim().to_string(),
+                    error,
+                });
+            }
+        }
+        if m.transactional {
+            let _ = conn.execute_batch("COMMIT");
+        }
+    }
+    Ok(())
+}
