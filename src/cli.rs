@@ -39,6 +39,132 @@ pub enum Command {
     /// The schema the migrations produce, or a database's schema (read-only).
     #[command(after_help = SCHEMA_EXAMPLES)]
     Schema(SchemaArgs),
+    /// Write a new migration from a template, checked against the schema.
+    #[command(after_help = SCAFFOLD_EXAMPLES)]
+    Scaffold(ScaffoldArgs),
+}
+
+const SCAFFOLD_EXAMPLES: &str = "\
+Examples:
+  migration-creator scaffold create-table --table preferences --column \"user_id TEXT NOT NULL REFERENCES users(id)\"
+  migration-creator scaffold add-column --table conversations --column \"archived INTEGER NOT NULL DEFAULT 0\"
+  migration-creator scaffold create-index --table messages --columns conversation_id,created_at --unique
+  migration-creator scaffold drop-index --name idx_messages_old
+  migration-creator scaffold rename-column --table users --from fullname --to display_name
+  migration-creator scaffold rename-table --from prefs --to preferences
+  migration-creator scaffold sql --description backfill --apply \"UPDATE t SET a = 1\" --rollback \"UPDATE t SET a = 0\"
+  echo '{\"kind\": \"add-column\", \"table\": \"users\", \"column\": \"bio TEXT\"}' | migration-creator scaffold --spec -
+
+The request is checked against the schema the migrations produce and rehearsed
+(applied and rolled back) in memory before the file is written. The number is
+the next free one, taken under a lock; an existing file is never overwritten.";
+
+#[derive(Debug, Args)]
+pub struct ScaffoldArgs {
+    #[command(subcommand)]
+    pub kind: Option<ScaffoldKind>,
+    /// Read the request as JSON from a file, or from stdin with `-`.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<String>,
+    /// Describe the change; slugged into the file name (default: one per kind).
+    #[arg(long, global = true)]
+    pub description: Option<String>,
+    /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
+    #[arg(long, value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+    /// Print the migration; write nothing.
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+    /// Do not set __depends__ to the latest migration.
+    #[arg(long, global = true)]
+    pub no_depends: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScaffoldKind {
+    /// A new table: id TEXT PRIMARY KEY, your columns, created_at and updated_at.
+    CreateTable(CreateTableArgs),
+    /// A new column; the rollback drops it (SQLite 3.35+).
+    AddColumn(AddColumnArgs),
+    /// A new index (default name idx_TABLE_COLUMNS).
+    CreateIndex(CreateIndexArgs),
+    /// Drop an index; the rollback recreates it as the schema has it.
+    DropIndex(DropIndexArgs),
+    /// Rename a column.
+    RenameColumn(RenameColumnArgs),
+    /// Rename a table.
+    RenameTable(RenameTableArgs),
+    /// Raw SQL steps, for what the other kinds do not cover.
+    Sql(SqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateTableArgs {
+    #[arg(long)]
+    pub table: String,
+    /// A column definition, for example "title TEXT NOT NULL" (repeatable).
+    #[arg(long, value_name = "DEF")]
+    pub column: Vec<String>,
+    /// Leave out created_at and updated_at.
+    #[arg(long)]
+    pub no_timestamps: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddColumnArgs {
+    #[arg(long)]
+    pub table: String,
+    /// The column definition, for example "archived INTEGER NOT NULL DEFAULT 0".
+    #[arg(long, value_name = "DEF")]
+    pub column: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateIndexArgs {
+    #[arg(long)]
+    pub table: String,
+    /// Comma-separated column names.
+    #[arg(long, value_name = "A,B")]
+    pub columns: String,
+    #[arg(long)]
+    pub unique: bool,
+    /// Index name (default idx_TABLE_A_B).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DropIndexArgs {
+    #[arg(long)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameColumnArgs {
+    #[arg(long)]
+    pub table: String,
+    #[arg(long)]
+    pub from: String,
+    #[arg(long)]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RenameTableArgs {
+    #[arg(long)]
+    pub from: String,
+    #[arg(long)]
+    pub to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// One SQL statement to apply (repeatable; pairs with --rollback in order).
+    #[arg(long, value_name = "SQL")]
+    pub apply: Vec<String>,
+    /// The statement that undoes the matching --apply.
+    #[arg(long, value_name = "SQL")]
+    pub rollback: Vec<String>,
 }
 
 const SCHEMA_EXAMPLES: &str = "\
@@ -209,7 +335,7 @@ impl Command {
     pub fn default_format(&self) -> Format {
         match self {
             Command::Validate(_) | Command::Install(_) | Command::Uninstall(_) => Format::Text,
-            Command::NextNumber(_) | Command::Schema(_) => Format::Json,
+            Command::NextNumber(_) | Command::Schema(_) | Command::Scaffold(_) => Format::Json,
         }
     }
 }

@@ -275,9 +275,70 @@ impl Schema {
         })
     }
 
+    /// The same schema with every SQL text normalised, for comparisons:
+    /// whitespace and identifier quoting alone are no difference (SQLite
+    /// rewrites `REFERENCES t` to `REFERENCES "t"` when a table is renamed).
+    pub fn normalized(&self) -> Schema {
+        let mut s = self.clone();
+        for t in &mut s.tables {
+            t.sql = normalize_sql(&t.sql);
+        }
+        for i in &mut s.indexes {
+            i.sql = i.sql.as_deref().map(normalize_sql);
+        }
+        for v in &mut s.views {
+            v.sql = normalize_sql(&v.sql);
+        }
+        for t in &mut s.triggers {
+            t.sql = normalize_sql(&t.sql);
+        }
+        s
+    }
+
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
+}
+
+/// SQL with runs of whitespace collapsed to one space, no space next to
+/// punctuation, and identifier quotes (`"`, backticks) removed outside string literals.
+pub fn normalize_sql(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut in_string = false;
+    let mut pending_space = false;
+    for c in sql.trim().chars() {
+        if in_string {
+            out.push(c);
+            if c == '\'' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '\'' => {
+                if pending_space && !out.is_empty() && !out.ends_with(['(', ',']) {
+                    out.push(' ');
+                }
+                pending_space = false;
+                in_string = true;
+                out.push(c);
+            }
+            '"' | '`' => {}
+            c if c.is_whitespace() => pending_space = true,
+            '(' | ')' | ',' | ';' => {
+                pending_space = false;
+                out.push(c);
+            }
+            c => {
+                if pending_space && !out.is_empty() && !out.ends_with(['(', ',']) {
+                    out.push(' ');
+                }
+                pending_space = false;
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// Open a database file read-only; it is never written.
@@ -331,7 +392,15 @@ pub fn execute_step(conn: &Connection, sql: &str) -> Result<(), String> {
         }
         other => other.to_string(),
     })?;
-    stmt.raw_execute().map(|_| ()).map_err(|e| e.to_string())
+    // Step through every row: a step may be a SELECT.
+    let mut rows = stmt.raw_query();
+    loop {
+        match rows.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
 }
 
 /// Apply `migrations` in order to `conn` with yoyo's rules: foreign keys off,
@@ -369,4 +438,25 @@ pub fn apply_all(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_sql;
+
+    #[test]
+    fn normalisation_ignores_whitespace_and_quotes_only() {
+        assert_eq!(
+            normalize_sql("CREATE TABLE \"a\" (\n  x TEXT REFERENCES \"b\"(id) ,\n y TEXT)"),
+            "CREATE TABLE a(x TEXT REFERENCES b(id),y TEXT)"
+        );
+        assert_eq!(
+            normalize_sql("CREATE TABLE a(x TEXT REFERENCES b(id), y TEXT)"),
+            normalize_sql("CREATE TABLE a (x TEXT REFERENCES b (id),y TEXT)")
+        );
+        assert_ne!(
+            normalize_sql("DEFAULT 'a  \"b\"'"),
+            normalize_sql("DEFAULT 'a \"b\"'")
+        );
+    }
 }

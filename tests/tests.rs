@@ -7,6 +7,7 @@ mod install;
 mod migrations;
 mod precommit;
 mod properties;
+mod scaffold;
 mod schema;
 mod validate;
 mod yoyo;

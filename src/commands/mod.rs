@@ -2,6 +2,7 @@
 
 pub mod install;
 pub mod next_number;
+pub mod scaffold;
 pub mod schema;
 pub mod uninstall;
 pub mod validate;
@@ -38,6 +39,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
             Command::Uninstall(args) => uninstall::run(args, &root, &printer),
             Command::NextNumber(args) => next_number::run(args, &root, &printer),
             Command::Schema(args) => schema::run(args, &root, &printer),
+            Command::Scaffold(args) => scaffold::run(args, &root, &printer),
         }
     };
     match result {

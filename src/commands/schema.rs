@@ -32,6 +32,21 @@ pub struct SchemaReport {
 pub fn from_migrations(
     config: &ProjectConfig,
 ) -> Result<(Schema, Vec<migrations::Migration>), AppError> {
+    let (schema, _, applied) = build(config)?;
+    Ok((schema, applied))
+}
+
+/// The schema the migrations produce, with the in-memory connection that holds it.
+pub fn from_migrations_conn(
+    config: &ProjectConfig,
+) -> Result<(Schema, rusqlite::Connection), AppError> {
+    let (schema, conn, _) = build(config)?;
+    Ok((schema, conn))
+}
+
+type Built = (Schema, rusqlite::Connection, Vec<migrations::Migration>);
+
+fn build(config: &ProjectConfig) -> Result<Built, AppError> {
     let display = |p: &Path| config.display(p);
     let discovery = migrations::discover(&config.migrations, &display)?;
     let mut read = Vec::with_capacity(discovery.migrations.len());
@@ -48,7 +63,7 @@ pub fn from_migrations(
             format!("fix the step's SQL ({}) and run again", first_line(&f.sql)),
         )
     })?;
-    Ok((schema::introspect(&conn)?, ordered))
+    Ok((schema::introspect(&conn)?, conn, ordered))
 }
 
 fn first_line(sql: &str) -> String {
