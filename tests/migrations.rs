@@ -159,7 +159,7 @@ fn next_number_reports_every_hazard() {
     assert_eq!((r.next.as_str(), r.number, r.width), ("00011", 11, 5));
     assert_eq!(r.directory, "tests/fixtures/migrations/hazards");
     // post-apply hooks and rollback files are not migrations.
-    assert_eq!(r.count, 9);
+    assert_eq!(r.count, 10);
     let latest = r.latest.unwrap();
     assert_eq!((latest.id.as_str(), latest.number), ("00010_wide", 10));
     assert_eq!(
@@ -169,7 +169,14 @@ fn next_number_reports_every_hazard() {
     assert_eq!(r.duplicates.len(), 1);
     assert_eq!(r.duplicates[0].number, 3);
     assert_eq!(r.duplicates[0].files.len(), 2);
-    assert_eq!(r.gaps, vec![Gap { from: 4, to: 4 }, Gap { from: 6, to: 9 }]);
+    assert_eq!(
+        r.gaps,
+        vec![
+            Gap { from: 4, to: 4 },
+            Gap { from: 6, to: 6 },
+            Gap { from: 8, to: 9 }
+        ]
+    );
     assert_eq!(r.unnumbered.len(), 3, "{:?}", r.unnumbered);
     let codes: Vec<&str> = r.warnings.iter().map(|w| w.code.as_str()).collect();
     for code in [

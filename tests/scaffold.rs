@@ -183,6 +183,39 @@ fn every_kind_round_trips_through_the_real_yoyo() {
 
 #[test]
 #[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn scaffolding_into_a_folder_of_hazards_round_trips() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    crate::support::copy_dir(
+        &crate::support::repo_root().join("tests/fixtures/migrations/hazards"),
+        &dir.join("migrations"),
+    );
+    yoyo(dir, &["apply"]);
+    let before = db_schema(dir);
+    let r = scaffold(
+        dir,
+        &[
+            "add-column",
+            "--table",
+            "users",
+            "--column",
+            "nickname TEXT",
+        ],
+    );
+    // The folder uses five digits at its widest.
+    assert_eq!(r["path"], "migrations/00011_add_nickname_to_users.py");
+    assert_eq!(r["depends"], "00010_wide");
+    yoyo(dir, &["apply"]);
+    let after = db_schema(dir);
+    assert_ne!(before, after);
+    yoyo(dir, &["rollback", "-r", r["id"].as_str().unwrap()]);
+    assert_eq!(db_schema(dir), before);
+    yoyo(dir, &["apply"]);
+    assert_eq!(db_schema(dir), after);
+}
+
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
 fn twelve_concurrent_scaffolds_take_twelve_numbers() {
     let project = chatbot();
     let dir = project.path();
