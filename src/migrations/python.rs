@@ -326,8 +326,30 @@ pub fn read(src: &str) -> Result<PyMigration, ReadError> {
                 if matches!(kw.as_str(), "import" | "from" | "def" | "class" | "pass")
                     || kw.starts_with('@') =>
             {
+                let from = p.pos;
                 p.skip_line();
                 p.skip_block();
+                // Steps made inside a function or class are not plain data.
+                if matches!(kw.as_str(), "def" | "class") {
+                    if let Some(t) =
+                        toks[from..p.pos]
+                            .windows(2)
+                            .find_map(|w| match (&w[0].tok, &w[1].tok) {
+                                (Tok::Name(n), Tok::Op('('))
+                                    if matches!(n.as_str(), "step" | "group" | "transaction") =>
+                                {
+                                    Some(&w[0])
+                                }
+                                _ => None,
+                            })
+                    {
+                        return Err(ReadError::unsupported(
+                            t.line,
+                            t.col,
+                            "steps made inside a function or class",
+                        ));
+                    }
+                }
             }
             Tok::Op('@') => {
                 p.skip_line();
@@ -394,8 +416,17 @@ pub fn read(src: &str) -> Result<PyMigration, ReadError> {
             }
             _ => {
                 // An expression statement: `step(...)` or `group(...)` at module level.
-                let _ = p.expr()?;
+                // Anything else (a call to another function, which might make
+                // steps under another name) is refused rather than guessed.
+                let value = p.expr()?;
                 p.expect_line_end()?;
+                if let Value::Opaque { what, line, col } = value {
+                    return Err(ReadError::unsupported(
+                        line,
+                        col,
+                        format!("a module-level statement evaluating {what}"),
+                    ));
+                }
             }
         }
         if p.pos == start {
@@ -933,6 +964,11 @@ mod tests {
         assert!(!m.transactional);
         let err = read("def up(conn):\n    pass\n\nsteps = [step(up)]\n").unwrap_err();
         assert_eq!((err.line, err.code), (4, "unsupported_step"));
+        let err = read("from yoyo import step as s\ns('CREATE TABLE a (x)')\n").unwrap_err();
+        assert_eq!((err.line, err.code), (2, "unsupported_step"));
+        let err = read("def make():\n    return [step('x')]\n\nsteps = make()\n").unwrap_err();
+        assert_eq!((err.line, err.code), (2, "unsupported_step"));
+        assert!(read("def helper(conn):\n    return conn.execute('SELECT 1')\n\nstep('CREATE TABLE a (x)')\n").is_ok());
         let err = read("T = 'x'\nstep('CREATE TABLE %s (id)' % T)\n").unwrap_err();
         assert_eq!(err.line, 2);
         assert!(err.message.contains('%'), "{}", err.message);
