@@ -57,15 +57,21 @@ pub fn discover(dir: &Path, display: &dyn Fn(&Path) -> String) -> Result<Discove
     let mut names: Vec<(String, PathBuf)> = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| AppError::io("read the folder", dir, &e))?;
-        let path = entry.path();
-        // yoyo's `path.is_file()` follows symbolic links.
-        if !path.is_file() {
-            continue;
-        }
         let name = entry.file_name().to_string_lossy().into_owned();
         let is_migration =
             (name.ends_with(".py") || name.ends_with(".sql")) && !name.starts_with("_tmp_yoyonew");
-        if is_migration {
+        if !is_migration {
+            continue;
+        }
+        // yoyo's `path.is_file()` follows symbolic links; the directory entry's
+        // type answers without a stat for everything else.
+        let path = entry.path();
+        let is_file = match entry.file_type() {
+            Ok(t) if t.is_symlink() => path.is_file(),
+            Ok(t) => t.is_file(),
+            Err(_) => path.is_file(),
+        };
+        if is_file {
             names.push((name, path));
         }
     }
