@@ -42,6 +42,53 @@ pub enum Command {
     /// Write a new migration from a template, checked against the schema.
     #[command(after_help = SCAFFOLD_EXAMPLES)]
     Scaffold(ScaffoldArgs),
+    /// Apply, roll back and re-apply pending migrations on a scratch copy of the database.
+    #[command(after_help = TEST_APPLY_EXAMPLES)]
+    TestApply(TestApplyArgs),
+}
+
+const TEST_APPLY_EXAMPLES: &str = "\
+Examples:
+  migration-creator test-apply                       # the database from yoyo.ini, any engine
+  migration-creator test-apply --engine native       # no Python needed
+  migration-creator test-apply --database sqlite:///instance/app.db --schema-only
+  migration-creator test-apply --keep                # leave the scratch copy, print its path
+
+The database is opened read-only and copied with SQLite's backup API; the
+copy is thrown away unless --keep. Exit 1 when a step fails, a rollback does
+not restore the schema, a re-apply differs, or a check finds a problem.";
+
+/// Which engine runs the migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum EngineChoice {
+    /// yoyo when one is found, else native.
+    #[default]
+    Auto,
+    /// Our reader and SQLite, with yoyo's semantics.
+    Native,
+    /// The real yoyo.
+    Yoyo,
+}
+
+#[derive(Debug, Args)]
+pub struct TestApplyArgs {
+    /// The database to copy (default: yoyo.ini's `database`; none: an empty database).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
+    pub engine: EngineChoice,
+    /// The yoyo executable (default: .venv/bin/yoyo in the project, else yoyo on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub yoyo: Option<PathBuf>,
+    /// Keep the scratch copy and print its path.
+    #[arg(long)]
+    pub keep: bool,
+    /// Copy the schema and yoyo's bookkeeping, not the rows.
+    #[arg(long)]
+    pub schema_only: bool,
 }
 
 const SCAFFOLD_EXAMPLES: &str = "\
@@ -335,7 +382,10 @@ impl Command {
     pub fn default_format(&self) -> Format {
         match self {
             Command::Validate(_) | Command::Install(_) | Command::Uninstall(_) => Format::Text,
-            Command::NextNumber(_) | Command::Schema(_) | Command::Scaffold(_) => Format::Json,
+            Command::NextNumber(_)
+            | Command::Schema(_)
+            | Command::Scaffold(_)
+            | Command::TestApply(_) => Format::Json,
         }
     }
 }

@@ -460,3 +460,158 @@ mod tests {
         );
     }
 }
+
+/// What changed between two schemas.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Changes {
+    pub tables_added: Vec<String>,
+    pub tables_dropped: Vec<String>,
+    pub tables_altered: Vec<TableChange>,
+    pub indexes_added: Vec<String>,
+    pub indexes_dropped: Vec<String>,
+    pub indexes_altered: Vec<String>,
+    pub views_added: Vec<String>,
+    pub views_dropped: Vec<String>,
+    pub views_altered: Vec<String>,
+    pub triggers_added: Vec<String>,
+    pub triggers_dropped: Vec<String>,
+    pub triggers_altered: Vec<String>,
+}
+
+/// How one table changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TableChange {
+    pub table: String,
+    pub columns_added: Vec<String>,
+    pub columns_dropped: Vec<String>,
+    /// Columns whose type, NOT NULL, default or primary key changed.
+    pub columns_altered: Vec<String>,
+    /// Foreign keys or other parts of the definition changed.
+    pub definition_changed: bool,
+}
+
+fn named_diff<T>(
+    before: &[T],
+    after: &[T],
+    name: impl Fn(&T) -> &str,
+    same: impl Fn(&T, &T) -> bool,
+) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let mut added = Vec::new();
+    let mut dropped = Vec::new();
+    let mut altered = Vec::new();
+    for a in after {
+        match before.iter().find(|b| name(b) == name(a)) {
+            None => added.push(name(a).to_string()),
+            Some(b) if !same(b, a) => altered.push(name(a).to_string()),
+            Some(_) => {}
+        }
+    }
+    for b in before {
+        if !after.iter().any(|a| name(a) == name(b)) {
+            dropped.push(name(b).to_string());
+        }
+    }
+    (added, dropped, altered)
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        *self == Changes::default()
+    }
+
+    /// One line per difference, for reports.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut push = |what: &str, verb: &str, names: &[String]| {
+            for n in names {
+                out.push(format!("{what} {n} {verb}"));
+            }
+        };
+        push("table", "added", &self.tables_added);
+        push("table", "dropped", &self.tables_dropped);
+        push("index", "added", &self.indexes_added);
+        push("index", "dropped", &self.indexes_dropped);
+        push("index", "altered", &self.indexes_altered);
+        push("view", "added", &self.views_added);
+        push("view", "dropped", &self.views_dropped);
+        push("view", "altered", &self.views_altered);
+        push("trigger", "added", &self.triggers_added);
+        push("trigger", "dropped", &self.triggers_dropped);
+        push("trigger", "altered", &self.triggers_altered);
+        for t in &self.tables_altered {
+            for c in &t.columns_added {
+                out.push(format!("column {}.{c} added", t.table));
+            }
+            for c in &t.columns_dropped {
+                out.push(format!("column {}.{c} dropped", t.table));
+            }
+            for c in &t.columns_altered {
+                out.push(format!("column {}.{c} altered", t.table));
+            }
+            if t.definition_changed
+                && t.columns_added.is_empty()
+                && t.columns_dropped.is_empty()
+                && t.columns_altered.is_empty()
+            {
+                out.push(format!("table {} definition altered", t.table));
+            }
+        }
+        out
+    }
+}
+
+/// The changes from `before` to `after`, comparing normalised SQL.
+pub fn diff(before: &Schema, after: &Schema) -> Changes {
+    let (b, a) = (before.normalized(), after.normalized());
+    let (tables_added, tables_dropped, _) =
+        named_diff(&b.tables, &a.tables, |t| &t.name, |x, y| x == y);
+    let mut tables_altered = Vec::new();
+    for t in &a.tables {
+        let Some(old) = b.tables.iter().find(|o| o.name == t.name) else {
+            continue;
+        };
+        if old == t {
+            continue;
+        }
+        let (columns_added, columns_dropped, columns_altered) =
+            named_diff(&old.columns, &t.columns, |c| &c.name, |x, y| x == y);
+        tables_altered.push(TableChange {
+            table: t.name.clone(),
+            columns_added,
+            columns_dropped,
+            columns_altered,
+            definition_changed: old.foreign_keys != t.foreign_keys || old.sql != t.sql,
+        });
+    }
+    let user_indexes = |s: &Schema| {
+        s.indexes
+            .iter()
+            .filter(|i| i.sql.is_some())
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let (indexes_added, indexes_dropped, indexes_altered) = named_diff(
+        &user_indexes(&b),
+        &user_indexes(&a),
+        |i| &i.name,
+        |x, y| x == y,
+    );
+    let (views_added, views_dropped, views_altered) =
+        named_diff(&b.views, &a.views, |v| &v.name, |x, y| x == y);
+    let (triggers_added, triggers_dropped, triggers_altered) =
+        named_diff(&b.triggers, &a.triggers, |t| &t.name, |x, y| x == y);
+    Changes {
+        tables_added,
+        tables_dropped,
+        tables_altered,
+        indexes_added,
+        indexes_dropped,
+        indexes_altered,
+        views_added,
+        views_dropped,
+        views_altered,
+        triggers_added,
+        triggers_dropped,
+        triggers_altered,
+    }
+}

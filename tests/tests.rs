@@ -3,6 +3,8 @@
 
 mod support;
 
+mod test_apply;
+
 mod install;
 mod migrations;
 mod precommit;

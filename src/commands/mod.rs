@@ -4,6 +4,7 @@ pub mod install;
 pub mod next_number;
 pub mod scaffold;
 pub mod schema;
+pub mod test_apply;
 pub mod uninstall;
 pub mod validate;
 
@@ -40,6 +41,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
             Command::NextNumber(args) => next_number::run(args, &root, &printer),
             Command::Schema(args) => schema::run(args, &root, &printer),
             Command::Scaffold(args) => scaffold::run(args, &root, &printer),
+            Command::TestApply(args) => test_apply::run(args, &root, &printer),
         }
     };
     match result {

@@ -1,0 +1,163 @@
+//! The scratch copy `test-apply` works on. The source database is opened
+//! read-only (its `-shm` too) and copied with SQLite's online backup API, so
+//! frames still in the WAL of a database another process holds open are
+//! copied too; `--schema-only` copies the schema and yoyo's bookkeeping rows.
+//! The copy lives in a temporary folder that is removed unless kept.
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+use serde::Serialize;
+
+use crate::error::AppError;
+use crate::schema::YOYO_TABLES;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    Full,
+    SchemaOnly,
+    Empty,
+}
+
+/// A scratch database in a temporary folder.
+pub struct Scratch {
+    dir: Option<tempfile::TempDir>,
+    pub path: PathBuf,
+    pub mode: Mode,
+    /// Size of the source database file, when there is one.
+    pub bytes: u64,
+}
+
+impl Scratch {
+    /// Keep the folder after the process ends; returns the database path.
+    pub fn keep(&mut self) -> PathBuf {
+        if let Some(dir) = self.dir.take() {
+            let _ = dir.keep();
+        }
+        self.path.clone()
+    }
+}
+
+fn sqlite_error(context: &str, e: rusqlite::Error) -> AppError {
+    AppError::env(
+        "sqlite_error",
+        format!("{context}: {e}"),
+        "check that the database is a SQLite file you can read",
+    )
+}
+
+/// A `file:` URI that opens `path` read-only, without writing its `-shm`.
+pub fn read_only_uri(path: &Path) -> String {
+    let mut out = String::from("file:");
+    for b in path.to_string_lossy().bytes() {
+        match b {
+            b'%' | b'?' | b'#' | b' ' => out.push_str(&format!("%{b:02X}")),
+            _ => out.push(b as char),
+        }
+    }
+    out.push_str("?mode=ro&readonly_shm=1");
+    out
+}
+
+/// Open `path` read-only; neither the file nor its `-wal` or `-shm` is written.
+pub fn open_source(path: &Path) -> Result<Connection, AppError> {
+    Connection::open_with_flags(
+        read_only_uri(path),
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
+}
+
+/// Make the scratch copy of `source` (None or a missing file: an empty database).
+pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppError> {
+    let dir = tempfile::Builder::new()
+        .prefix("migration-creator-test-apply-")
+        .tempdir()
+        .map_err(|e| AppError::io("create a temporary folder in", &std::env::temp_dir(), &e))?;
+    let path = dir.path().join("scratch.db");
+    let existing = source.filter(|p| p.is_file());
+    let (mode, bytes) = match existing {
+        None => {
+            Connection::open(&path)
+                .map_err(|e| sqlite_error("creating the scratch database", e))?;
+            (Mode::Empty, 0)
+        }
+        Some(src_path) => {
+            let bytes = std::fs::metadata(src_path).map(|m| m.len()).unwrap_or(0);
+            let src = open_source(src_path)?;
+            let mut dst = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_WRITE
+                    | OpenFlags::SQLITE_OPEN_CREATE
+                    | OpenFlags::SQLITE_OPEN_URI,
+            )
+            .map_err(|e| sqlite_error("creating the scratch database", e))?;
+            if schema_only {
+                copy_schema(&src, &dst, src_path)?;
+                (Mode::SchemaOnly, bytes)
+            } else {
+                let backup = rusqlite::backup::Backup::new(&src, &mut dst)
+                    .map_err(|e| sqlite_error("starting the backup", e))?;
+                backup
+                    .run_to_completion(16_384, std::time::Duration::ZERO, None)
+                    .map_err(|e| sqlite_error(&format!("copying {}", src_path.display()), e))?;
+                drop(backup);
+                (Mode::Full, bytes)
+            }
+        }
+    };
+    // The copy is thrown away: no journal to keep, no fsync to wait for.
+    let conn =
+        Connection::open(&path).map_err(|e| sqlite_error("opening the scratch database", e))?;
+    conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;")
+        .map_err(|e| sqlite_error("preparing the scratch database", e))?;
+    Ok(Scratch {
+        dir: Some(dir),
+        path,
+        mode,
+        bytes,
+    })
+}
+
+fn copy_schema(src: &Connection, dst: &Connection, src_path: &Path) -> Result<(), AppError> {
+    let e = |err| sqlite_error("copying the schema", err);
+    let mut stmt = src
+        .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid")
+        .map_err(e)?;
+    let rows: Vec<(String, String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .map_err(e)?
+        .collect::<Result<_, _>>()
+        .map_err(e)?;
+    dst.execute_batch("PRAGMA foreign_keys = OFF; BEGIN")
+        .map_err(e)?;
+    // Tables first, then what is built on them.
+    for pass in ["table", "other"] {
+        for (ty, _, sql) in &rows {
+            if (pass == "table") == (ty == "table") {
+                dst.execute_batch(sql).map_err(e)?;
+            }
+        }
+    }
+    dst.execute_batch("COMMIT").map_err(e)?;
+    let yoyo_tables: Vec<&str> = rows
+        .iter()
+        .filter(|(ty, name, _)| ty == "table" && YOYO_TABLES.contains(&name.as_str()))
+        .map(|(_, n, _)| n.as_str())
+        .collect();
+    if !yoyo_tables.is_empty() {
+        dst.execute("ATTACH DATABASE ?1 AS src", [read_only_uri(src_path)])
+            .map_err(e)?;
+        for t in yoyo_tables {
+            dst.execute_batch(&format!(
+                "INSERT INTO main.\"{t}\" SELECT * FROM src.\"{t}\""
+            ))
+            .map_err(e)?;
+        }
+        dst.execute_batch("DETACH DATABASE src").map_err(e)?;
+    }
+    Ok(())
+}
