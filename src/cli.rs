@@ -45,6 +45,24 @@ pub enum Command {
     /// Apply, roll back and re-apply pending migrations on a scratch copy of the database.
     #[command(after_help = TEST_APPLY_EXAMPLES)]
     TestApply(TestApplyArgs),
+    /// Check the set-up: yoyo, SQLite versions, configuration, migrations, agent, permission.
+    #[command(
+        after_help = "Examples:\n  migration-creator doctor\n  migration-creator doctor --format json\n\nExit 1 when something needs fixing; each problem comes with its fix."
+    )]
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Database URL (default: yoyo.ini's `database`).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// The yoyo executable (default: .venv/bin/yoyo in the project, else yoyo on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub yoyo: Option<PathBuf>,
 }
 
 const TEST_APPLY_EXAMPLES: &str = "\
@@ -381,7 +399,10 @@ impl Command {
     /// for the commands people run, JSON for the agent's helpers).
     pub fn default_format(&self) -> Format {
         match self {
-            Command::Validate(_) | Command::Install(_) | Command::Uninstall(_) => Format::Text,
+            Command::Validate(_)
+            | Command::Install(_)
+            | Command::Uninstall(_)
+            | Command::Doctor(_) => Format::Text,
             Command::NextNumber(_)
             | Command::Schema(_)
             | Command::Scaffold(_)

@@ -369,3 +369,52 @@ fn keep_leaves_the_scratch_copy_and_native_refuses_callables() {
         .unwrap()
         .contains("--engine yoyo"));
 }
+
+#[test]
+fn doctor_reports_each_problem_with_its_fix() {
+    let project = chatbot();
+    let dir = project.path();
+    let run = mc_with_home(dir, dir, &["doctor", "--format", "json"]);
+    run.code(1);
+    let v = run.json();
+    let check = |name: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(check("agent")["ok"], false);
+    assert!(check("agent")["fix"]
+        .as_str()
+        .unwrap()
+        .contains("migration-creator install"));
+    assert_eq!(check("permission")["ok"], false);
+    assert_eq!(check("migrations")["ok"], true);
+    assert_eq!(check("sqlite (migration-creator)")["ok"], true);
+    assert!(check("configuration")["detail"]
+        .as_str()
+        .unwrap()
+        .contains("sqlite:///instance/chatbot.db (yoyo.ini)"));
+    mc_with_home(dir, dir, &["install"]).code(0);
+    write(&dir.join("migrations/0004_dup.py"), "");
+    let v = mc_with_home(dir, dir, &["doctor", "--format", "json"]).json();
+    let check = |name: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(check("agent")["ok"], true);
+    assert_eq!(check("permission")["ok"], true);
+    assert_eq!(check("migrations")["ok"], false);
+    assert!(check("migrations")["fix"]
+        .as_str()
+        .unwrap()
+        .contains("duplicate_number"));
+}

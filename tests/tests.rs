@@ -3,6 +3,8 @@
 
 mod support;
 
+mod agent_e2e;
+
 mod test_apply;
 
 mod install;

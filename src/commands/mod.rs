@@ -1,5 +1,6 @@
 //! One module per subcommand, and the one `match` that dispatches to them.
 
+pub mod doctor;
 pub mod install;
 pub mod next_number;
 pub mod scaffold;
@@ -42,6 +43,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
             Command::Schema(args) => schema::run(args, &root, &printer),
             Command::Scaffold(args) => scaffold::run(args, &root, &printer),
             Command::TestApply(args) => test_apply::run(args, &root, &printer),
+            Command::Doctor(args) => doctor::run(args, &root, &printer),
         }
     };
     match result {
