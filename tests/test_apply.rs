@@ -46,6 +46,12 @@ fn both(project: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
     let (native_code, native) = test_apply(project, "native", extra);
     let (yoyo_code, yoyo) = test_apply(project, "yoyo", extra);
     assert_eq!(native["engine"], "native");
+    for key in ["source", "mode", "bytes"] {
+        assert_eq!(
+            native["database"][key], yoyo["database"][key],
+            "engines disagree on database.{key}"
+        );
+    }
     assert_eq!(yoyo["engine"], "yoyo");
     assert_eq!(
         native_code, yoyo_code,

@@ -43,6 +43,8 @@ pub struct DatabaseInfo {
     pub source: Option<String>,
     pub mode: Mode,
     pub bytes: u64,
+    /// How long making the scratch copy took.
+    pub copy_duration_ms: u128,
 }
 
 #[derive(Debug, Serialize)]
@@ -243,6 +245,7 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
                 .map(|p| config.display(p)),
             mode: scratch.mode,
             bytes: scratch.bytes,
+            copy_duration_ms: scratch.copy_duration_ms,
         },
         applied,
         changes: ChangeReport {
