@@ -32,10 +32,19 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// Keep the folder after the process ends; returns the database path.
+    /// Keep the folder after the process ends, under a name later runs leave
+    /// alone; returns the database path.
     pub fn keep(&mut self) -> PathBuf {
         if let Some(dir) = self.dir.take() {
-            let _ = dir.keep();
+            let old = dir.keep();
+            let name = old
+                .file_name()
+                .map(|n| n.to_string_lossy().replace(PREFIX, KEPT_PREFIX))
+                .unwrap_or_default();
+            let new = old.with_file_name(name);
+            if std::fs::rename(&old, &new).is_ok() {
+                self.path = new.join("scratch.db");
+            }
         }
         self.path.clone()
     }
@@ -73,10 +82,34 @@ pub fn open_source(path: &Path) -> Result<Connection, AppError> {
     .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
 }
 
+const PREFIX: &str = "migration-creator-test-apply-";
+const KEPT_PREFIX: &str = "migration-creator-kept-";
+
+/// Remove scratch folders left by runs that were killed (their process is gone).
+fn remove_stale(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(PREFIX)
+            .and_then(|rest| rest.split('-').next())
+        else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid).exists();
+        if Path::new("/proc/self").exists() && !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Make the scratch copy of `source` (None or a missing file: an empty database).
 pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppError> {
+    remove_stale(&std::env::temp_dir());
     let dir = tempfile::Builder::new()
-        .prefix("migration-creator-test-apply-")
+        .prefix(&format!("{PREFIX}{}-", std::process::id()))
         .tempdir()
         .map_err(|e| AppError::io("create a temporary folder in", &std::env::temp_dir(), &e))?;
     let path = dir.path().join("scratch.db");
