@@ -73,13 +73,29 @@ pub fn read_only_uri(path: &Path) -> String {
 
 /// Open `path` read-only; neither the file nor its `-wal` or `-shm` is written.
 pub fn open_source(path: &Path) -> Result<Connection, AppError> {
-    Connection::open_with_flags(
-        read_only_uri(path),
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut uri = read_only_uri(path);
+    // A WAL database nobody has open has no -shm, and opening it even
+    // read-only would create files beside it. With no -wal content, the file
+    // alone is the database: read it as immutable, which creates nothing.
+    let side = |s: &str| std::path::PathBuf::from(format!("{}{s}", path.display()));
+    let mut header = [0u8; 20];
+    let is_wal = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
+        .is_ok()
+        && header[18] == 2;
+    let wal_empty = std::fs::metadata(side("-wal")).map_or(true, |m| m.len() == 0);
+    if is_wal && !side("-shm").exists() && wal_empty {
+        uri = uri.replace("readonly_shm=1", "immutable=1");
+    }
+    Connection::open_with_flags(&uri, flags)
+        .and_then(|c| {
+            c.query_row("PRAGMA journal_mode", [], |_| Ok(()))
+                .map(|_| c)
+        })
+        .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
 }
 
 const PREFIX: &str = "migration-creator-test-apply-";
@@ -124,25 +140,41 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
         Some(src_path) => {
             let bytes = std::fs::metadata(src_path).map(|m| m.len()).unwrap_or(0);
             let src = open_source(src_path)?;
-            // Read the source through a memory map: no read call per page.
-            let _ = src.execute_batch("PRAGMA mmap_size = 1099511627776");
-            let mut dst = Connection::open_with_flags(
-                &path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | OpenFlags::SQLITE_OPEN_CREATE
-                    | OpenFlags::SQLITE_OPEN_URI,
-            )
-            .map_err(|e| sqlite_error("creating the scratch database", e))?;
+            let journal: String = src
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .map_err(|e| sqlite_error(&format!("reading {}", src_path.display()), e))?;
             if schema_only {
+                let dst = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_WRITE
+                        | OpenFlags::SQLITE_OPEN_CREATE
+                        | OpenFlags::SQLITE_OPEN_URI,
+                )
+                .map_err(|e| sqlite_error("creating the scratch database", e))?;
                 copy_schema(&src, &dst, src_path)?;
                 (Mode::SchemaOnly, bytes)
+            } else if journal.eq_ignore_ascii_case("wal") {
+                backup(&src, &path, src_path)?;
+                (Mode::Full, bytes)
             } else {
-                let backup = rusqlite::backup::Backup::new(&src, &mut dst)
-                    .map_err(|e| sqlite_error("starting the backup", e))?;
-                backup
-                    .run_to_completion(16_384, std::time::Duration::ZERO, None)
-                    .map_err(|e| sqlite_error(&format!("copying {}", src_path.display()), e))?;
-                drop(backup);
+                // Rollback-journal mode: while this connection holds SQLite's
+                // shared lock no writer can change the file, so a plain copy
+                // (the kernel's, without a page-by-page round trip) is a
+                // consistent snapshot.
+                src.execute_batch("BEGIN")
+                    .and_then(|_| {
+                        src.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
+                    })
+                    .map_err(|e| sqlite_error(&format!("locking {}", src_path.display()), e))?;
+                std::fs::copy(src_path, &path).map_err(|e| AppError::io("copy", src_path, &e))?;
+                let _ = src.execute_batch("COMMIT");
+                let mut perms = std::fs::metadata(&path)
+                    .map_err(|e| AppError::io("read", &path, &e))?
+                    .permissions();
+                #[allow(clippy::permissions_set_readonly_false)]
+                perms.set_readonly(false);
+                std::fs::set_permissions(&path, perms)
+                    .map_err(|e| AppError::io("make writable", &path, &e))?;
                 (Mode::Full, bytes)
             }
         }
@@ -159,6 +191,24 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
         bytes,
         copy_duration_ms: started.elapsed().as_millis(),
     })
+}
+
+/// Copy a WAL-mode database with SQLite's online backup API: it reads through
+/// the WAL, so frames not yet checkpointed are copied too.
+fn backup(src: &Connection, path: &Path, src_path: &Path) -> Result<(), AppError> {
+    // Read the source through a memory map: no read call per page.
+    let _ = src.execute_batch("PRAGMA mmap_size = 1099511627776");
+    let mut dst =
+        Connection::open(path).map_err(|e| sqlite_error("creating the scratch database", e))?;
+    // A scratch file needs neither a journal nor fsync.
+    dst.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+        .map_err(|e| sqlite_error("preparing the scratch database", e))?;
+    let backup = rusqlite::backup::Backup::new(src, &mut dst)
+        .map_err(|e| sqlite_error("starting the backup", e))?;
+    backup
+        .run_to_completion(i32::MAX, std::time::Duration::ZERO, None)
+        .map_err(|e| sqlite_error(&format!("copying {}", src_path.display()), e))?;
+    Ok(())
 }
 
 fn copy_schema(src: &Connection, dst: &Connection, src_path: &Path) -> Result<(), AppError> {

@@ -422,3 +422,52 @@ fn doctor_reports_each_problem_with_its_fix() {
         .unwrap()
         .contains("duplicate_number"));
 }
+
+#[test]
+fn closed_wal_and_read_only_databases_are_copied_without_creating_files() {
+    let project = chatbot();
+    let dir = project.path();
+    let db = dir.join("instance/chatbot.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("CREATE TABLE early (id TEXT PRIMARY KEY); PRAGMA journal_mode = WAL;")
+        .unwrap();
+    drop(conn);
+    let listing = || {
+        let mut v: Vec<String> = std::fs::read_dir(db.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = (listing(), file_bytes(&db));
+    let run = mc_with_home(dir, dir, &["test-apply", "--engine", "native"]);
+    run.code(0);
+    let v = run.json();
+    assert_eq!(v["database"]["mode"], "full");
+    assert!(
+        v["changes"]["total"]["tables_added"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 3
+    );
+    assert_eq!(
+        (listing(), file_bytes(&db)),
+        before,
+        "files beside the database were created or changed"
+    );
+
+    // A database in rollback-journal mode whose file is read-only.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("PRAGMA journal_mode = DELETE;").unwrap();
+    drop(conn);
+    let mut perms = std::fs::metadata(&db).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&db, perms).unwrap();
+    let before = (listing(), file_bytes(&db));
+    let run = mc_with_home(dir, dir, &["test-apply", "--engine", "native"]);
+    run.code(0);
+    assert_eq!((listing(), file_bytes(&db)), before);
+}
