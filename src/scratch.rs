@@ -73,6 +73,11 @@ pub fn read_only_uri(path: &Path) -> String {
 
 /// Open `path` read-only; neither the file nor its `-wal` or `-shm` is written.
 pub fn open_source(path: &Path) -> Result<Connection, AppError> {
+    open_source_inner(path).map(|(c, _)| c)
+}
+
+/// The connection, and whether the file is read as immutable (a closed WAL database).
+fn open_source_inner(path: &Path) -> Result<(Connection, bool), AppError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -87,13 +92,14 @@ pub fn open_source(path: &Path) -> Result<Connection, AppError> {
         .is_ok()
         && header[18] == 2;
     let wal_empty = std::fs::metadata(side("-wal")).map_or(true, |m| m.len() == 0);
-    if is_wal && !side("-shm").exists() && wal_empty {
+    let immutable = is_wal && !side("-shm").exists() && wal_empty;
+    if immutable {
         uri = uri.replace("readonly_shm=1", "immutable=1");
     }
     Connection::open_with_flags(&uri, flags)
         .and_then(|c| {
             c.query_row("PRAGMA journal_mode", [], |_| Ok(()))
-                .map(|_| c)
+                .map(|_| (c, immutable))
         })
         .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
 }
@@ -139,7 +145,7 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
         }
         Some(src_path) => {
             let bytes = std::fs::metadata(src_path).map(|m| m.len()).unwrap_or(0);
-            let src = open_source(src_path)?;
+            let (src, immutable) = open_source_inner(src_path)?;
             let journal: String = src
                 .query_row("PRAGMA journal_mode", [], |r| r.get(0))
                 .map_err(|e| sqlite_error(&format!("reading {}", src_path.display()), e))?;
@@ -153,14 +159,15 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
                 .map_err(|e| sqlite_error("creating the scratch database", e))?;
                 copy_schema(&src, &dst, src_path)?;
                 (Mode::SchemaOnly, bytes)
-            } else if journal.eq_ignore_ascii_case("wal") {
+            } else if journal.eq_ignore_ascii_case("wal") && !immutable {
                 backup(&src, &path, src_path)?;
                 (Mode::Full, bytes)
             } else {
                 // Rollback-journal mode: while this connection holds SQLite's
                 // shared lock no writer can change the file, so a plain copy
                 // (the kernel's, without a page-by-page round trip) is a
-                // consistent snapshot.
+                // consistent snapshot. A closed WAL database (no -shm, no WAL
+                // content) is its file alone, copied the same way.
                 src.execute_batch("BEGIN")
                     .and_then(|_| {
                         src.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
