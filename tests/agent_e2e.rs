@@ -79,19 +79,7 @@ fn following_the_agent_adds_an_archived_flag_that_passes_test_apply() {
     let dir = project.path();
     // The developer's database, with the existing migrations applied.
     let yoyo = venv().join("bin/yoyo");
-    let status = Command::new(&yoyo)
-        .args([
-            "apply",
-            "--batch",
-            "--no-config-file",
-            "--database",
-            "sqlite:///instance/chatbot.db",
-            "migrations",
-        ])
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::support::yoyo_apply_to_instance(dir);
     let install = Command::new(bin())
         .args(["install", "--format", "json"])
         .current_dir(dir)

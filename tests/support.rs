@@ -98,3 +98,21 @@ pub fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
 }
+
+/// Apply `dir/migrations` to `dir/instance/chatbot.db` with the real yoyo:
+/// the developer's database, up to date.
+pub fn yoyo_apply_to_instance(dir: &Path) {
+    let status = std::process::Command::new(venv().join("bin/yoyo"))
+        .args([
+            "apply",
+            "--batch",
+            "--no-config-file",
+            "--database",
+            "sqlite:///instance/chatbot.db",
+            "migrations",
+        ])
+        .current_dir(dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "yoyo apply failed");
+}

@@ -110,20 +110,7 @@ fn engines_agree_on_every_migration_in_the_suite() {
     // Every scaffold kind, pending on top of a database the real yoyo built.
     let project = chatbot();
     let dir = project.path();
-    let yoyo = venv().join("bin/yoyo");
-    let status = Command::new(&yoyo)
-        .args([
-            "apply",
-            "--batch",
-            "--no-config-file",
-            "--database",
-            "sqlite:///instance/chatbot.db",
-            "migrations",
-        ])
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::support::yoyo_apply_to_instance(dir);
     for args in [
         vec![
             "scaffold",
@@ -220,19 +207,7 @@ fn duplicates_only_in_the_wal_of_an_open_database_fail_the_unique_index() {
     let project = chatbot();
     let dir = project.path();
     let db = dir.join("instance/chatbot.db");
-    let status = Command::new(venv().join("bin/yoyo"))
-        .args([
-            "apply",
-            "--batch",
-            "--no-config-file",
-            "--database",
-            "sqlite:///instance/chatbot.db",
-            "migrations",
-        ])
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::support::yoyo_apply_to_instance(dir);
     // Another process (this test) holds the database open in WAL mode; the
     // duplicate rows exist only in WAL frames that were never checkpointed.
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -299,19 +274,7 @@ fn the_real_database_is_unchanged_after_success_and_after_a_kill() {
     let project = chatbot();
     let dir = project.path();
     let db = dir.join("instance/chatbot.db");
-    let status = Command::new(venv().join("bin/yoyo"))
-        .args([
-            "apply",
-            "--batch",
-            "--no-config-file",
-            "--database",
-            "sqlite:///instance/chatbot.db",
-            "migrations",
-        ])
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::support::yoyo_apply_to_instance(dir);
     mc_with_home(
         dir,
         dir,

@@ -681,19 +681,8 @@ fn py_literal(s: &str, indent: usize) -> String {
         } else {
             escaped
         };
-        let pad = " ".repeat(indent);
-        let body: Vec<String> = escaped
-            .split('\n')
-            .map(|l| {
-                if l.is_empty() {
-                    String::new()
-                } else {
-                    format!("{pad}{l}")
-                }
-            })
-            .collect();
         // The SQL starts on the line after the quotes; the literal holds the indentation too.
-        format!("\"\"\"\n{}\n{pad}\"\"\"", body.join("\n"))
+        format!("\"\"\"{}\"\"\"", indented(&escaped, indent))
     } else {
         let mut out = String::from("\"");
         for c in s.chars() {
@@ -713,21 +702,27 @@ fn py_literal(s: &str, indent: usize) -> String {
 /// The SQL a triple-quoted literal from `py_literal` holds.
 fn literal_value(s: &str, indent: usize) -> String {
     if s.contains('\n') {
-        let pad = " ".repeat(indent);
-        let body: Vec<String> = s
-            .split('\n')
-            .map(|l| {
-                if l.is_empty() {
-                    String::new()
-                } else {
-                    format!("{pad}{l}")
-                }
-            })
-            .collect();
-        format!("\n{}\n{pad}", body.join("\n"))
+        indented(s, indent)
     } else {
         s.to_string()
     }
+}
+
+/// `s` on its own lines, each non-empty line indented by `indent` spaces,
+/// followed by the indentation of the closing quotes.
+fn indented(s: &str, indent: usize) -> String {
+    let pad = " ".repeat(indent);
+    let body: Vec<String> = s
+        .split('\n')
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
+        .collect();
+    format!("\n{}\n{pad}", body.join("\n"))
 }
 
 fn template_source(root: &Path, name: &str) -> Result<String, AppError> {
