@@ -308,7 +308,6 @@ pub fn read(src: &str) -> Result<PyMigration, ReadError> {
         transactional: true,
         ..PyMigration::default()
     };
-    let mut depends_seen = false;
     while p.pos < toks.len() {
         let start = p.pos;
         let first = &toks[start];
@@ -357,13 +356,11 @@ pub fn read(src: &str) -> Result<PyMigration, ReadError> {
             Tok::Name(kw) if matches!(kw.as_str(), "if" | "for" | "while" | "with" | "try") => {
                 let line_start = p.pos;
                 p.skip_line();
-                let body_start = p.pos;
                 p.skip_block();
                 let mentions_steps = toks[line_start..p.pos]
                     .iter()
                     .any(|t| matches!(&t.tok, Tok::Name(n) if n == "step" || n == "group" || n == "transaction"));
                 if mentions_steps {
-                    let _ = body_start;
                     return Err(ReadError::unsupported(
                         first.line,
                         first.col,
@@ -391,7 +388,6 @@ pub fn read(src: &str) -> Result<PyMigration, ReadError> {
                 p.expect_line_end()?;
                 match name.as_str() {
                     "__depends__" => {
-                        depends_seen = true;
                         out.depends = depends_from(&value)?;
                     }
                     "__transactional__" => {
@@ -433,7 +429,6 @@ pub fn read(src: &str) -> Result<PyMigration, ReadError> {
             p.pos += 1;
         }
     }
-    let _ = depends_seen;
     out.steps = p.steps.into_iter().flatten().collect();
     Ok(out)
 }
