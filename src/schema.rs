@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::error::AppError;
@@ -341,7 +341,7 @@ pub fn normalize_sql(sql: &str) -> String {
     out
 }
 
-/// Open a database file read-only; it is never written.
+/// Open a database file read-only; it is never written, nor are its -wal and -shm.
 pub fn open_read_only(path: &Path) -> Result<Connection, AppError> {
     if !path.is_file() {
         return Err(AppError::env(
@@ -350,11 +350,9 @@ pub fn open_read_only(path: &Path) -> Result<Connection, AppError> {
             "check --database or yoyo.ini's `database`; without --database, schema shows what the migrations produce",
         ));
     }
-    Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
+    // The same read-only open as test-apply's copy: its -shm is not written,
+    // and nothing is created beside a closed WAL database.
+    crate::scratch::open_source(path)
 }
 
 /// A step that failed, with SQLite's message.

@@ -153,3 +153,33 @@ fn a_failing_or_unreadable_migration_is_named() {
         .unwrap()
         .contains("more than one SQL statement"));
 }
+
+#[test]
+fn a_closed_wal_database_is_read_without_creating_files_beside_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("app.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("CREATE TABLE notes (id TEXT PRIMARY KEY); PRAGMA journal_mode = WAL;")
+        .unwrap();
+    drop(conn);
+    let names = || {
+        let mut v: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let (names_before, bytes_before) = (names(), std::fs::read(&db).unwrap());
+    let v = schema_json(tmp.path(), &["--database", "sqlite:///app.db"]);
+    assert_eq!(v["tables"][0]["name"], "notes");
+    assert_eq!(
+        names(),
+        names_before,
+        "files were created beside the database"
+    );
+    assert!(
+        std::fs::read(&db).unwrap() == bytes_before,
+        "the database changed"
+    );
+}
