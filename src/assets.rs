@@ -83,7 +83,7 @@ pub fn is_unedited_install(text: &str) -> bool {
 }
 
 /// FNV-1a, 64 bits: enough to notice an edit, not a security measure.
-fn checksum(bytes: &[u8]) -> u64 {
+pub fn checksum(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         hash ^= u64::from(*b);

@@ -92,6 +92,20 @@ impl ProjectConfig {
         })
     }
 
+    /// The SQLite database file the configured URL names, if one is configured.
+    pub fn database_file(&self) -> Result<Option<PathBuf>, AppError> {
+        let Some(url) = &self.database else {
+            return Ok(None);
+        };
+        sqlite_path(url, &self.root).map(Some).ok_or_else(|| {
+            AppError::env(
+                "unsupported_database",
+                format!("`{url}` is not a SQLite database file URL"),
+                "pass --database sqlite:///path/to/file.db",
+            )
+        })
+    }
+
     /// `path` relative to the project root when it is inside it.
     pub fn display(&self, path: &Path) -> String {
         display_relative(&self.root, path)

@@ -6,9 +6,8 @@ use std::process::Command;
 
 use serde::Serialize;
 
-use crate::assets;
 use crate::cli::{DoctorArgs, Format, ProjectConfigArgs, Scope};
-use crate::commands::install::{rendered_agent, Target};
+use crate::commands::install::{rendered_agent, Installed, Target};
 use crate::commands::next_number;
 use crate::config::Origin;
 use crate::engine;
@@ -174,11 +173,11 @@ pub fn run(args: &DoctorArgs, root: &Path, printer: &Printer) -> Result<ExitStat
     let agent_path = target.display(&target.agent);
     let installed = target.read_agent()?;
     let expected = rendered_agent(config)?;
-    let (ok, detail) = match &installed {
-        None => (false, format!("{agent_path} is not installed")),
-        Some(t) if *t == expected => (true, format!("{agent_path} is current")),
-        Some(t) if assets::is_unedited_install(t) => (false, format!("{agent_path} is outdated")),
-        Some(_) => (false, format!("{agent_path} has been edited")),
+    let (ok, detail) = match Installed::of(installed.as_deref(), &expected) {
+        Installed::Missing => (false, format!("{agent_path} is not installed")),
+        Installed::Current => (true, format!("{agent_path} is current")),
+        Installed::Outdated => (false, format!("{agent_path} is outdated")),
+        Installed::Modified => (false, format!("{agent_path} has been edited")),
     };
     checks.push(check(
         "agent",

@@ -134,6 +134,37 @@ pub fn rendered_agent(config: &ProjectConfig) -> Result<String, AppError> {
     Ok(text)
 }
 
+/// How an installed agent compares with what install would write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Installed {
+    Missing,
+    Current,
+    /// Written by install for another version or configuration, never edited.
+    Outdated,
+    /// Edited by someone since install wrote it.
+    Modified,
+}
+
+impl Installed {
+    pub fn of(current: Option<&str>, new: &str) -> Self {
+        match current {
+            None => Installed::Missing,
+            Some(c) if c == new => Installed::Current,
+            Some(c) if assets::is_unedited_install(c) => Installed::Outdated,
+            Some(_) => Installed::Modified,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Installed::Missing => "missing",
+            Installed::Current => "current",
+            Installed::Outdated => "outdated",
+            Installed::Modified => "modified",
+        }
+    }
+}
+
 /// A unified diff from `old` to `new`.
 pub fn unified_diff(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
     similar::TextDiff::from_lines(old, new)
@@ -161,9 +192,8 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitSta
         None if args.dry_run => Some(unified_diff("", &new, "/dev/null", &agent_display)),
         _ => None,
     };
-    let edited = current
-        .as_deref()
-        .is_some_and(|c| c != new && !assets::is_unedited_install(c));
+    let installed = Installed::of(current.as_deref(), &new);
+    let edited = installed == Installed::Modified;
 
     if !args.no_permissions && !args.check {
         // Read the settings first, so that a broken settings.json stops the
@@ -176,12 +206,7 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitSta
     let mut exit = ExitStatus::Success;
 
     if args.check {
-        status = match &current {
-            None => "missing",
-            Some(c) if *c == new => "current",
-            Some(_) if edited => "modified",
-            Some(_) => "outdated",
-        };
+        status = installed.as_str();
         if status != "current" {
             exit = ExitStatus::Failure;
             error = Some(AppError::problem(
@@ -203,11 +228,11 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitSta
             "review the diff; run again with --force to replace it (your version is kept as .bak), or keep your edits",
         ));
     } else {
-        let (would, did) = match &current {
-            None => ("would_create", "created"),
-            Some(c) if *c == new => ("unchanged", "unchanged"),
-            Some(_) if edited => ("would_replace", "replaced"),
-            Some(_) => ("would_update", "updated"),
+        let (would, did) = match installed {
+            Installed::Missing => ("would_create", "created"),
+            Installed::Current => ("unchanged", "unchanged"),
+            Installed::Modified => ("would_replace", "replaced"),
+            Installed::Outdated => ("would_update", "updated"),
         };
         if args.dry_run || did == "unchanged" {
             status = would;

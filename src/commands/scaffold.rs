@@ -780,10 +780,7 @@ struct FolderLock {
 impl FolderLock {
     fn acquire(dir: &Path) -> Result<Self, AppError> {
         let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in canonical.to_string_lossy().bytes() {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
+        let hash = crate::assets::checksum(canonical.to_string_lossy().as_bytes());
         let path = std::env::temp_dir().join(format!("migration-creator-{hash:016x}.lock"));
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -841,7 +838,8 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
     req.dry_run |= args.dry_run;
     let dir_flag = args.dir.clone();
     let config = ProjectConfig::load(root, dir_flag.as_deref(), None)?;
-    let (schema, conn) = crate::commands::schema::from_migrations_conn(&config)?;
+    let crate::commands::schema::Built { schema, conn, .. } =
+        crate::commands::schema::from_migrations(&config)?;
     let plan = plan(&req, &schema)?;
     rehearse(&conn, &plan)?;
 

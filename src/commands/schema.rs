@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::cli::{Format, SchemaArgs};
-use crate::config::{self, ProjectConfig};
+use crate::config::ProjectConfig;
 use crate::error::{AppError, ExitStatus};
 use crate::migrations;
 use crate::output::Printer;
@@ -28,32 +28,19 @@ pub struct SchemaReport {
     pub schema: Schema,
 }
 
-/// The schema the project's migrations produce, built in memory.
-pub fn from_migrations(
-    config: &ProjectConfig,
-) -> Result<(Schema, Vec<migrations::Migration>), AppError> {
-    let (schema, _, applied) = build(config)?;
-    Ok((schema, applied))
+/// The schema the project's migrations produce, built in memory, with the
+/// in-memory connection that holds it and the migrations in yoyo's order.
+pub struct Built {
+    pub schema: Schema,
+    pub conn: rusqlite::Connection,
+    pub applied: Vec<migrations::Migration>,
 }
 
-/// The schema the migrations produce, with the in-memory connection that holds it.
-pub fn from_migrations_conn(
-    config: &ProjectConfig,
-) -> Result<(Schema, rusqlite::Connection), AppError> {
-    let (schema, conn, _) = build(config)?;
-    Ok((schema, conn))
-}
-
-type Built = (Schema, rusqlite::Connection, Vec<migrations::Migration>);
-
-fn build(config: &ProjectConfig) -> Result<Built, AppError> {
+pub fn from_migrations(config: &ProjectConfig) -> Result<Built, AppError> {
     let display = |p: &Path| config.display(p);
-    let discovery = migrations::discover(&config.migrations, &display)?;
-    let mut read = Vec::with_capacity(discovery.migrations.len());
-    for file in &discovery.migrations {
-        read.push(migrations::read(file).map_err(|e| e.into_app_error(&display(&file.path)))?);
-    }
-    let ordered = migrations::order(read, &display)?;
+    let ordered = migrations::read_folder(&config.migrations, &display, |file, e| {
+        Err(e.into_app_error(&display(&file.path)))
+    })?;
     let conn = rusqlite::Connection::open_in_memory()
         .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
     schema::apply_all(&conn, &ordered, &display).map_err(|f| {
@@ -63,7 +50,11 @@ fn build(config: &ProjectConfig) -> Result<Built, AppError> {
             format!("fix the step's SQL ({}) and run again", first_line(&f.sql)),
         )
     })?;
-    Ok((schema::introspect(&conn)?, conn, ordered))
+    Ok(Built {
+        schema: schema::introspect(&conn)?,
+        conn,
+        applied: ordered,
+    })
 }
 
 fn first_line(sql: &str) -> String {
@@ -81,16 +72,14 @@ fn first_line(sql: &str) -> String {
 
 pub fn run(args: &SchemaArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
     let config = ProjectConfig::load(root, args.dir.as_deref(), args.database.as_deref())?;
-    let mut report = match &args.database {
-        Some(_) => {
-            let url = config.database.clone().unwrap_or_default();
-            let Some(path) = config::sqlite_path(&url, &config.root) else {
-                return Err(AppError::env(
-                    "unsupported_database",
-                    format!("`{url}` is not a SQLite database file URL"),
-                    "pass --database sqlite:///path/to/file.db",
-                ));
-            };
+    // Only --database reads a database; yoyo.ini's alone does not.
+    let file = if args.database.is_some() {
+        config.database_file()?
+    } else {
+        None
+    };
+    let mut report = match file {
+        Some(path) => {
             let conn = schema::open_read_only(&path)?;
             SchemaReport {
                 ok: true,
@@ -102,7 +91,9 @@ pub fn run(args: &SchemaArgs, root: &Path, printer: &Printer) -> Result<ExitStat
             }
         }
         None => {
-            let (schema, applied) = from_migrations(&config)?;
+            let Built {
+                schema, applied, ..
+            } = from_migrations(&config)?;
             SchemaReport {
                 ok: true,
                 source: "migrations",

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::cli::{EngineChoice, Format, TestApplyArgs};
-use crate::config::{self, ProjectConfig};
+use crate::config::ProjectConfig;
 use crate::engine::{self, Engine, Failure};
 use crate::error::{AppError, ExitStatus};
 use crate::migrations::{self, Migration};
@@ -106,26 +106,20 @@ fn choose_engine(args: &TestApplyArgs, root: &Path) -> Result<Engine, AppError> 
 /// (a Python callable) is still run by yoyo.
 fn read_migrations(config: &ProjectConfig, engine: &Engine) -> Result<Vec<Migration>, AppError> {
     let display = |p: &Path| config.display(p);
-    let discovery = migrations::discover(&config.migrations, &display)?;
-    let mut read = Vec::with_capacity(discovery.migrations.len());
-    for file in &discovery.migrations {
-        match (migrations::read(file), engine) {
-            (Ok(m), _) => read.push(m),
-            (Err(_), Engine::Yoyo(_)) => read.push(Migration {
-                file: file.clone(),
-                docstring: None,
-                depends: Vec::new(),
-                transactional: true,
-                steps: Vec::new(),
-            }),
-            (Err(e), Engine::Native) => {
-                let mut err = e.into_app_error(&display(&file.path));
-                err.hint = "the native engine runs only steps it can read; run with --engine yoyo to let yoyo import the file".into();
-                return Err(err);
-            }
+    migrations::read_folder(&config.migrations, &display, |file, e| match engine {
+        Engine::Yoyo(_) => Ok(Migration {
+            file: file.clone(),
+            docstring: None,
+            depends: Vec::new(),
+            transactional: true,
+            steps: Vec::new(),
+        }),
+        Engine::Native => {
+            let mut err = e.into_app_error(&display(&file.path));
+            err.hint = "the native engine runs only steps it can read; run with --engine yoyo to let yoyo import the file".into();
+            Err(err)
         }
-    }
-    migrations::order(read, &display)
+    })
 }
 
 pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
@@ -133,16 +127,7 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
     let config = ProjectConfig::load(root, args.dir.as_deref(), args.database.as_deref())?;
     let engine = choose_engine(args, &config.root)?;
     let ordered = read_migrations(&config, &engine)?;
-    let source = match &config.database {
-        None => None,
-        Some(url) => Some(config::sqlite_path(url, &config.root).ok_or_else(|| {
-            AppError::env(
-                "unsupported_database",
-                format!("`{url}` is not a SQLite database file URL"),
-                "pass --database sqlite:///path/to/file.db",
-            )
-        })?),
-    };
+    let source = config.database_file()?;
     let mut scratch = scratch::make(source.as_deref(), args.schema_only)?;
     let db = scratch.path.clone();
     let already: Vec<String> = Connection::open(&db)

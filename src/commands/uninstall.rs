@@ -5,9 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::assets;
 use crate::cli::{Format, UninstallArgs};
-use crate::commands::install::{rendered_agent, scope_name, unified_diff, Target};
+use crate::commands::install::{rendered_agent, scope_name, unified_diff, Installed, Target};
 use crate::error::{AppError, ExitStatus};
 use crate::fsutil;
 use crate::output::{paint_diff, Printer, Style};
@@ -41,7 +40,7 @@ pub fn run(args: &UninstallArgs, root: &Path, printer: &Printer) -> Result<ExitS
     let mut error = None;
     if let Some(current) = &current {
         let new = rendered_agent(&target.config).unwrap_or_default();
-        let edited = *current != new && !assets::is_unedited_install(current);
+        let edited = Installed::of(Some(current), &new) == Installed::Modified;
         if edited && !args.force {
             status = "refused";
             diff = Some(unified_diff(

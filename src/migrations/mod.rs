@@ -261,6 +261,24 @@ pub fn read(file: &MigrationFile) -> Result<Migration, ReadError> {
     }
 }
 
+/// Discover, read and order the migrations in `dir`. A file the reader
+/// refuses goes to `unreadable`, which gives an error or a stand-in.
+pub fn read_folder(
+    dir: &Path,
+    display: &dyn Fn(&Path) -> String,
+    unreadable: impl Fn(&MigrationFile, ReadError) -> Result<Migration, AppError>,
+) -> Result<Vec<Migration>, AppError> {
+    let discovery = discover(dir, display)?;
+    let mut read_all = Vec::with_capacity(discovery.migrations.len());
+    for file in &discovery.migrations {
+        read_all.push(match read(file) {
+            Ok(m) => m,
+            Err(e) => unreadable(file, e)?,
+        });
+    }
+    order(read_all, display)
+}
+
 /// yoyo's order: the file-name order, then a stable topological sort on
 /// `__depends__` (a migration waits for its dependencies, otherwise keeps its
 /// place). Unknown dependencies and cycles are errors, as in yoyo.
