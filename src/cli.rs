@@ -71,10 +71,13 @@ Examples:
   migration-creator test-apply --engine native       # no Python needed
   migration-creator test-apply --database sqlite:///instance/app.db --schema-only
   migration-creator test-apply --keep                # leave the scratch copy, print its path
+  migration-creator test-apply --only 0007_backfill_slugs --query \"SELECT slug FROM posts LIMIT 5\"
 
-The database is opened read-only and copied with SQLite's backup API; the
-copy is thrown away unless --keep. Exit 1 when a step fails, a rollback does
-not restore the schema, a re-apply differs, or a check finds a problem.";
+The database is opened read-only and copied into a private temporary folder;
+the copy is thrown away unless --keep. Migrations run sealed: ATTACH, VACUUM
+INTO and extension loading are refused (code outside_scratch). Exit 1 when a
+step fails, a rollback does not restore the schema or the row counts, a
+re-apply differs, or a check finds a problem; every failure has a hint.";
 
 /// Which engine runs the migrations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -107,6 +110,16 @@ pub struct TestApplyArgs {
     /// Copy the schema and yoyo's bookkeeping, not the rows.
     #[arg(long)]
     pub schema_only: bool,
+    /// Test only this pending migration (and the pending ones it depends on).
+    #[arg(long, value_name = "ID")]
+    pub only: Option<String>,
+    /// A read-only query to run on the scratch copy after the apply; its rows
+    /// go in the report (repeatable).
+    #[arg(long, value_name = "SQL")]
+    pub query: Vec<String>,
+    /// Stop a yoyo engine run that takes longer than this.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub timeout: u64,
 }
 
 const SCAFFOLD_EXAMPLES: &str = "\

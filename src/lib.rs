@@ -16,9 +16,8 @@ pub mod fsutil;
 pub mod migrations;
 pub mod output;
 pub mod rules;
-pub mod schema;
-pub mod scratch;
 pub mod settings;
+pub mod sqlite;
 pub mod tools;
 pub mod yaml;
 

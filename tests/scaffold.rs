@@ -42,7 +42,7 @@ fn objects(v: &serde_json::Value) -> serde_json::Value {
                 for (k, v) in map.iter_mut() {
                     if k == "sql" {
                         if let Some(s) = v.as_str() {
-                            *v = migration_creator::schema::normalize_sql(s).into();
+                            *v = migration_creator::sqlite::schema::normalize_sql(s).into();
                         }
                     } else {
                         normalize(v);

@@ -57,12 +57,38 @@ fn both(project: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
         native_code, yoyo_code,
         "exit codes differ\nnative: {native}\nyoyo: {yoyo}"
     );
-    for key in ["ok", "applied", "changes", "rollback", "reapply"] {
+    for key in [
+        "ok",
+        "warnings",
+        "applied",
+        "changes",
+        "rows",
+        "rollback",
+        "reapply",
+        "queries",
+        "foreign_key_violations",
+        "checked_tables",
+    ] {
         assert_eq!(
             native[key], yoyo[key],
             "engines disagree on {key}\nnative: {native}\nyoyo: {yoyo}"
         );
     }
+    let failures = |v: &serde_json::Value| -> Vec<serde_json::Value> {
+        v["failures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                serde_json::json!([f["migration"], f["phase"], f["step"], f["code"], f["sql"]])
+            })
+            .collect()
+    };
+    assert_eq!(
+        failures(&native),
+        failures(&yoyo),
+        "engines disagree on failures\nnative: {native}\nyoyo: {yoyo}"
+    );
     (native_code, native)
 }
 

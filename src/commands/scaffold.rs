@@ -14,16 +14,16 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use minijinja::{context, Environment, Value};
-use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::{Format, ScaffoldArgs, ScaffoldKind};
 use crate::commands::next_number;
 use crate::config::ProjectConfig;
+use crate::engine::native::Native;
 use crate::error::{AppError, ExitStatus};
 use crate::migrations;
 use crate::output::Printer;
-use crate::schema::{self, Schema};
+use crate::sqlite::schema::{self, Schema};
 
 /// Templates shipped in the binary, one per kind; a project overrides one by
 /// putting a file of the same name in `.migration-creator/templates/`.
@@ -630,25 +630,35 @@ fn plan(req: &Request, schema: &Schema) -> Result<Plan, AppError> {
 
 /// Apply and roll back the plan on the in-memory schema: every statement must
 /// run, and the rollback must restore the schema exactly.
-fn rehearse(conn: &Connection, plan: &Plan) -> Result<(), AppError> {
+fn rehearse(engine: &Native, plan: &Plan) -> Result<(), AppError> {
+    let conn = engine.conn();
     let before = schema::introspect(conn)?.normalized();
     conn.execute_batch("SAVEPOINT scaffold")
         .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
     let result = (|| {
         for (apply, _) in &plan.steps {
-            schema::execute_step(conn, apply).map_err(|e| {
-                refuse(
+            engine.execute_step(apply).map_err(|e| match e.refused {
+                Some(what) => refuse(
+                    "outside_scratch",
+                    format!("`{}` reaches outside the database ({what})", one_line(apply)),
+                    "a migration may only change its own database: remove the ATTACH, VACUUM INTO or extension loading",
+                ),
+                None => refuse(
                     "sql_error",
-                    format!("SQLite rejects `{}`: {e}", one_line(apply)),
+                    format!("SQLite rejects `{}`: {}", one_line(apply), e.message),
                     "fix the column definition or SQL; SQLite's message says what is wrong",
-                )
+                ),
             })?;
         }
         for (_, rollback) in plan.steps.iter().rev() {
-            schema::execute_step(conn, rollback).map_err(|e| {
+            engine.execute_step(rollback).map_err(|e| {
                 refuse(
-                    "rollback_error",
-                    format!("the rollback `{}` fails: {e}", one_line(rollback)),
+                    if e.refused.is_some() {
+                        "outside_scratch"
+                    } else {
+                        "rollback_error"
+                    },
+                    format!("the rollback `{}` fails: {}", one_line(rollback), e.message),
                     "give each step a rollback that undoes it",
                 )
             })?;
@@ -838,10 +848,10 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
     req.dry_run |= args.dry_run;
     let dir_flag = args.dir.clone();
     let config = ProjectConfig::load(root, dir_flag.as_deref(), None)?;
-    let crate::commands::schema::Built { schema, conn, .. } =
-        crate::commands::schema::from_migrations(&config)?;
+    let crate::engine::native::Built { schema, engine, .. } =
+        crate::engine::native::build(&config)?;
     let plan = plan(&req, &schema)?;
-    rehearse(&conn, &plan)?;
+    rehearse(&engine, &plan)?;
 
     let display = |p: &Path| config.display(p);
     let _lock = if req.dry_run {

@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::cli::{Format, SchemaArgs};
 use crate::config::ProjectConfig;
+use crate::engine::native;
 use crate::error::{AppError, ExitStatus};
-use crate::migrations;
 use crate::output::Printer;
-use crate::schema::{self, Schema};
+use crate::sqlite::schema::{self, Schema};
 
 #[derive(Debug, Serialize)]
 pub struct SchemaReport {
@@ -28,48 +28,6 @@ pub struct SchemaReport {
     pub schema: Schema,
 }
 
-/// The schema the project's migrations produce, built in memory, with the
-/// in-memory connection that holds it and the migrations in yoyo's order.
-pub struct Built {
-    pub schema: Schema,
-    pub conn: rusqlite::Connection,
-    pub applied: Vec<migrations::Migration>,
-}
-
-pub fn from_migrations(config: &ProjectConfig) -> Result<Built, AppError> {
-    let display = |p: &Path| config.display(p);
-    let ordered = migrations::read_folder(&config.migrations, &display, |file, e| {
-        Err(e.into_app_error(&display(&file.path)))
-    })?;
-    let conn = rusqlite::Connection::open_in_memory()
-        .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
-    schema::apply_all(&conn, &ordered, &display).map_err(|f| {
-        AppError::problem(
-            "migration_failed",
-            format!("{}:{}: {} failed: {}", f.file, f.line, f.migration, f.error),
-            format!("fix the step's SQL ({}) and run again", first_line(&f.sql)),
-        )
-    })?;
-    Ok(Built {
-        schema: schema::introspect(&conn)?,
-        conn,
-        applied: ordered,
-    })
-}
-
-fn first_line(sql: &str) -> String {
-    let line = sql
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim();
-    if line.chars().count() > 80 {
-        format!("{}...", line.chars().take(80).collect::<String>())
-    } else {
-        line.to_string()
-    }
-}
-
 pub fn run(args: &SchemaArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
     let config = ProjectConfig::load(root, args.dir.as_deref(), args.database.as_deref())?;
     // Only --database reads a database; yoyo.ini's alone does not.
@@ -80,7 +38,7 @@ pub fn run(args: &SchemaArgs, root: &Path, printer: &Printer) -> Result<ExitStat
     };
     let mut report = match file {
         Some(path) => {
-            let conn = schema::open_read_only(&path)?;
+            let conn = crate::sqlite::open::open_existing(&path)?;
             SchemaReport {
                 ok: true,
                 source: "database",
@@ -91,9 +49,9 @@ pub fn run(args: &SchemaArgs, root: &Path, printer: &Printer) -> Result<ExitStat
             }
         }
         None => {
-            let Built {
+            let native::Built {
                 schema, applied, ..
-            } = from_migrations(&config)?;
+            } = native::build(&config)?;
             SchemaReport {
                 ok: true,
                 source: "migrations",

@@ -1,21 +1,23 @@
 //! `test-apply`: prove the pending migrations on a scratch copy of the
-//! database: apply, roll back (newest first), apply again, and say exactly
-//! what changed. The real database is only ever opened read-only.
+//! database (apply, roll back newest first, apply again) and say exactly what
+//! changed. The real database is only ever opened read-only; the engines and
+//! the round trip live in `engine`.
 
-use std::path::Path;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
-use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::cli::{EngineChoice, Format, TestApplyArgs};
 use crate::config::ProjectConfig;
-use crate::engine::{self, Engine, Failure};
+use crate::engine::native::Native;
+use crate::engine::round_trip::{self, RoundTrip};
+use crate::engine::scratch::{self, Mode};
+use crate::engine::yoyo::Yoyo;
+use crate::engine::{self, Engine, Failure, Runner};
 use crate::error::{AppError, ExitStatus};
 use crate::migrations::{self, Migration};
 use crate::output::Printer;
-use crate::schema::{self, Changes, Schema};
-use crate::scratch::{self, Mode};
 
 #[derive(Debug, Serialize)]
 pub struct TestApplyReport {
@@ -23,15 +25,10 @@ pub struct TestApplyReport {
     /// `native` or `yoyo`.
     pub engine: &'static str,
     pub database: DatabaseInfo,
-    /// Pending migrations applied, in order.
-    pub applied: Vec<String>,
-    pub changes: ChangeReport,
-    pub rollback: RollbackReport,
-    pub reapply: ReapplyReport,
-    pub foreign_key_violations: Vec<FkViolation>,
-    /// `ok`, or what `PRAGMA integrity_check` reported.
-    pub integrity: Vec<String>,
-    pub failures: Vec<Failure>,
+    /// Things worth knowing that did not fail the run.
+    pub warnings: Vec<String>,
+    #[serde(flatten)]
+    pub round_trip: RoundTrip,
     /// The scratch database, when kept with --keep (a temporary path).
     pub scratch: Option<String>,
     pub duration_ms: u128,
@@ -47,49 +44,14 @@ pub struct DatabaseInfo {
     pub copy_duration_ms: u128,
 }
 
-#[derive(Debug, Serialize)]
-pub struct ChangeReport {
-    pub per_migration: Vec<MigrationChanges>,
-    pub total: Changes,
-}
-
-#[derive(Debug, Serialize)]
-pub struct MigrationChanges {
-    pub migration: String,
-    #[serde(flatten)]
-    pub changes: Changes,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RollbackReport {
-    pub restores_schema: bool,
-    pub differences: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ReapplyReport {
-    pub ok: bool,
-    pub differences: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct FkViolation {
-    pub table: String,
-    pub rowid: Option<i64>,
-    pub parent: String,
-}
-
-fn snapshot(db: &Path) -> Result<Schema, AppError> {
-    let conn = Connection::open(db)
-        .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
-    schema::introspect(&conn)
-}
-
 fn choose_engine(args: &TestApplyArgs, root: &Path) -> Result<Engine, AppError> {
     let found = engine::find_yoyo(args.yoyo.as_deref(), root);
     match args.engine {
         EngineChoice::Native => Ok(Engine::Native),
-        EngineChoice::Auto => Ok(found.map(Engine::Yoyo).unwrap_or(Engine::Native)),
+        EngineChoice::Auto => Ok(found
+            .filter(|p| p.is_file())
+            .map(Engine::Yoyo)
+            .unwrap_or(Engine::Native)),
         EngineChoice::Yoyo => match found {
             Some(p) if p.is_file() => Ok(Engine::Yoyo(p)),
             _ => Err(AppError::env(
@@ -102,8 +64,8 @@ fn choose_engine(args: &TestApplyArgs, root: &Path) -> Result<Engine, AppError> 
 }
 
 /// Read the migrations for `engine`. The native engine needs every step; the
-/// yoyo engine only needs ids and dependencies, so a file our reader refuses
-/// (a Python callable) is still run by yoyo.
+/// yoyo engine imports the files itself, so a file our reader refuses (a
+/// Python callable) is only a stand-in here.
 fn read_migrations(config: &ProjectConfig, engine: &Engine) -> Result<Vec<Migration>, AppError> {
     let display = |p: &Path| config.display(p);
     migrations::read_folder(&config.migrations, &display, |file, e| match engine {
@@ -116,10 +78,98 @@ fn read_migrations(config: &ProjectConfig, engine: &Engine) -> Result<Vec<Migrat
         }),
         Engine::Native => {
             let mut err = e.into_app_error(&display(&file.path));
-            err.hint = "the native engine runs only steps it can read; run with --engine yoyo to let yoyo import the file".into();
+            err.hint = format!(
+                "{}; or run with --engine yoyo, which lets yoyo import the file",
+                err.hint
+            );
             Err(err)
         }
     })
+}
+
+/// The post-apply hooks, read for the native engine (yoyo reads its own).
+fn read_hooks(config: &ProjectConfig) -> Result<Vec<Migration>, AppError> {
+    let display = |p: &Path| config.display(p);
+    let found = migrations::discover(&config.migrations, &display)?;
+    found
+        .hooks
+        .iter()
+        .map(|h| migrations::read(h).map_err(|e| e.into_app_error(&display(&h.path))))
+        .collect()
+}
+
+/// The configured database file when it exists; a missing one is a warning
+/// (the run starts from an empty database), anything but a file an error.
+fn source_file(
+    config: &ProjectConfig,
+    warnings: &mut Vec<String>,
+) -> Result<Option<PathBuf>, AppError> {
+    let Some(path) = config.database_file()? else {
+        return Ok(None);
+    };
+    match std::fs::metadata(&path) {
+        Ok(m) if m.is_file() => Ok(Some(path)),
+        Ok(m) => Err(AppError::env(
+            "database_not_a_file",
+            format!(
+                "database {} is a {}, not a SQLite file",
+                config.display(&path),
+                if m.is_dir() {
+                    "folder"
+                } else {
+                    "device, FIFO or socket"
+                }
+            ),
+            "point --database (or yoyo.ini's `database`) at a SQLite database file",
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            warnings.push(format!(
+                "database {} does not exist: the migrations ran on an empty database",
+                config.display(&path)
+            ));
+            Ok(None)
+        }
+        Err(e) => Err(AppError::io("read", &path, &e)),
+    }
+}
+
+/// `only` and the pending migrations it depends on, in order.
+fn narrow<'a>(
+    pending: Vec<&'a Migration>,
+    ordered: &[Migration],
+    only: &str,
+) -> Result<Vec<&'a Migration>, AppError> {
+    let ids: Vec<&str> = pending.iter().map(|m| m.file.id.as_str()).collect();
+    if !ids.contains(&only) {
+        let known = ordered.iter().any(|m| m.file.id == only);
+        return Err(AppError::env(
+            if known {
+                "not_pending"
+            } else {
+                "migration_not_found"
+            },
+            if known {
+                format!("{only} is already applied in the database")
+            } else {
+                format!("no migration `{only}` in the migrations folder")
+            },
+            if ids.is_empty() {
+                "nothing is pending; scaffold a migration first".to_string()
+            } else {
+                format!("pending: {}", ids.join(", "))
+            },
+        ));
+    }
+    let mut wanted = std::collections::BTreeSet::from([only.to_string()]);
+    for m in pending.iter().rev() {
+        if wanted.contains(&m.file.id) {
+            wanted.extend(m.depends.iter().cloned());
+        }
+    }
+    Ok(pending
+        .into_iter()
+        .filter(|m| wanted.contains(&m.file.id))
+        .collect())
 }
 
 pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
@@ -127,127 +177,57 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
     let config = ProjectConfig::load(root, args.dir.as_deref(), args.database.as_deref())?;
     let engine = choose_engine(args, &config.root)?;
     let ordered = read_migrations(&config, &engine)?;
-    let source = config.database_file()?;
+    let mut warnings = Vec::new();
+    let source = source_file(&config, &mut warnings)?;
     let mut scratch = scratch::make(source.as_deref(), args.schema_only)?;
-    let db = scratch.path.clone();
-    let already: Vec<String> = Connection::open(&db)
-        .map(|c| engine::applied_ids(&c))
-        .unwrap_or_default();
-    let pending: Vec<&Migration> = ordered
+    let mut load_failures: Vec<Failure> = Vec::new();
+    let (mut runner, pending_ids): (Box<dyn Runner>, Vec<String>) = match &engine {
+        Engine::Native => {
+            let native = Native::open(&scratch.path, read_hooks(&config)?)?;
+            let done = engine::applied_ids(native.conn());
+            let ids = ordered
+                .iter()
+                .map(|m| m.file.id.clone())
+                .filter(|id| !done.contains(id))
+                .collect();
+            (Box::new(native), ids)
+        }
+        Engine::Yoyo(yoyo) => {
+            let mut driver = Yoyo::start(
+                yoyo,
+                &scratch.path,
+                &config.migrations,
+                Duration::from_secs(args.timeout),
+            )?;
+            load_failures = std::mem::take(&mut driver.load_failures);
+            let ids = std::mem::take(&mut driver.pending);
+            (Box::new(driver), ids)
+        }
+    };
+    let mut pending: Vec<&Migration> = pending_ids
         .iter()
-        .filter(|m| !already.contains(&m.file.id))
+        .filter_map(|id| ordered.iter().find(|m| &m.file.id == id))
         .collect();
-
-    let mut failures = Vec::new();
-    let s0 = snapshot(&db)?;
-    let mut applied = Vec::new();
-    let mut per_migration = Vec::new();
-    let mut previous = s0.clone();
-    // The schema before each applied migration, to check each rollback on its own.
-    let mut befores: Vec<Schema> = Vec::new();
-    for m in &pending {
-        if let Err(f) = engine::run(&engine, &db, &config.migrations, m, "apply") {
-            failures.push(f);
-            break;
-        }
-        let now = snapshot(&db)?;
-        per_migration.push(MigrationChanges {
-            migration: m.file.id.clone(),
-            changes: schema::diff(&previous, &now),
-        });
-        befores.push(std::mem::replace(&mut previous, now));
-        applied.push(m.file.id.clone());
+    if !load_failures.is_empty() {
+        pending.clear();
+    } else if let Some(only) = &args.only {
+        pending = narrow(pending, &ordered, only)?;
     }
-    let s1 = previous;
-    let mut rollback_ok = true;
-    let mut rollback_differences = Vec::new();
-    let mut residue: Vec<String> = Vec::new();
-    let applied_pending: Vec<&&Migration> = pending
-        .iter()
-        .filter(|m| applied.contains(&m.file.id))
-        .collect();
-    for (i, m) in applied_pending.iter().enumerate().rev() {
-        if let Err(f) = engine::run(&engine, &db, &config.migrations, m, "rollback") {
-            failures.push(f);
-            rollback_ok = false;
-            break;
-        }
-        // Each rollback must restore the schema its migration started from;
-        // what a later migration's rollback already left behind is not repeated.
-        let after = snapshot(&db)?;
-        let left = schema::diff(&befores[i], &after).lines();
-        for line in left.iter().filter(|l| !residue.contains(l)) {
-            rollback_differences.push(format!("{}: after its rollback, {line}", m.file.id));
-        }
-        residue = left;
-    }
-    let s2 = snapshot(&db)?;
-    let rollback_diff = schema::diff(&s0, &s2);
-    let restores_schema =
-        rollback_ok && rollback_diff.is_empty() && rollback_differences.is_empty();
-    if rollback_differences.is_empty() {
-        rollback_differences = rollback_diff.lines();
-    }
-    let mut reapply_ok = rollback_ok;
-    if rollback_ok {
-        for m in pending.iter().filter(|m| applied.contains(&m.file.id)) {
-            if let Err(f) = engine::run(&engine, &db, &config.migrations, m, "apply") {
-                failures.push(f);
-                reapply_ok = false;
-                break;
-            }
-        }
-    }
-    let s3 = snapshot(&db)?;
-    let reapply_diff = schema::diff(&s1, &s3);
-    reapply_ok &= reapply_diff.is_empty();
-
-    let conn = Connection::open(&db)
-        .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
-    let foreign_key_violations = foreign_key_check(&conn);
-    let integrity: Vec<String> = conn
-        .prepare("PRAGMA integrity_check")
-        .and_then(|mut s| {
-            s.query_map([], |r| r.get::<_, String>(0))
-                .map(|rows| rows.flatten().collect())
-        })
-        .unwrap_or_else(|e| vec![e.to_string()]);
-    drop(conn);
-
-    let ok = failures.is_empty()
-        && restores_schema
-        && reapply_ok
-        && foreign_key_violations.is_empty()
-        && integrity == ["ok"];
+    let mut round_trip = round_trip::run(runner.as_mut(), &pending, &[], &args.query)?;
+    round_trip.failures.splice(0..0, load_failures);
+    drop(runner);
     let kept = args.keep.then(|| scratch.keep().display().to_string());
     let report = TestApplyReport {
-        ok,
+        ok: round_trip.ok(),
         engine: engine.name(),
         database: DatabaseInfo {
-            source: source
-                .as_deref()
-                .filter(|p| p.is_file())
-                .map(|p| config.display(p)),
+            source: source.as_deref().map(|p| config.display(p)),
             mode: scratch.mode,
             bytes: scratch.bytes,
             copy_duration_ms: scratch.copy_duration_ms,
         },
-        applied,
-        changes: ChangeReport {
-            per_migration,
-            total: schema::diff(&s0, &s1),
-        },
-        rollback: RollbackReport {
-            restores_schema,
-            differences: rollback_differences,
-        },
-        reapply: ReapplyReport {
-            ok: reapply_ok,
-            differences: reapply_diff.lines(),
-        },
-        foreign_key_violations,
-        integrity,
-        failures,
+        warnings,
+        round_trip,
         scratch: kept,
         duration_ms: started.elapsed().as_millis(),
     };
@@ -263,26 +243,8 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
     })
 }
 
-fn foreign_key_check(conn: &Connection) -> Vec<FkViolation> {
-    let Ok(mut stmt) = conn.prepare("PRAGMA foreign_key_check") else {
-        return Vec::new();
-    };
-    stmt.query_map([], |r| {
-        Ok(FkViolation {
-            table: r.get(0)?,
-            rowid: r.get(1)?,
-            parent: r.get(2)?,
-        })
-    })
-    .map(|rows| {
-        rows.flatten()
-            .filter(|v| !schema::YOYO_TABLES.contains(&v.table.as_str()))
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
 fn render_text(r: &TestApplyReport) -> String {
+    let t = &r.round_trip;
     let mut out = format!(
         "{} ({} engine, {} database{})\n",
         if r.ok { "ok" } else { "FAILED" },
@@ -298,45 +260,109 @@ fn render_text(r: &TestApplyReport) -> String {
             .map(|s| format!(" {s}"))
             .unwrap_or_default()
     );
-    out.push_str(&format!(
-        "applied: {}\n",
-        if r.applied.is_empty() {
-            "nothing pending".to_string()
-        } else {
-            r.applied.join(", ")
-        }
-    ));
-    for line in r.changes.total.lines() {
-        out.push_str(&format!("  {line}\n"));
+    for w in &r.warnings {
+        out.push_str(&format!("warning: {w}\n"));
     }
     out.push_str(&format!(
-        "rollback restores the schema: {}\n",
-        if r.rollback.restores_schema {
+        "applied: {}\n",
+        if t.applied.is_empty() && t.failures.is_empty() {
+            "nothing pending".to_string()
+        } else if t.applied.is_empty() {
+            "nothing".to_string()
+        } else {
+            t.applied.join(", ")
+        }
+    ));
+    for line in t.changes.total.lines() {
+        out.push_str(&format!("  {line}\n"));
+    }
+    let n = |c: Option<i64>| c.map_or("-".to_string(), |c| c.to_string());
+    for row in &t.rows {
+        out.push_str(&format!(
+            "  rows in {}: {} before, {} after apply, {} after rollback, {} after re-apply\n",
+            row.table,
+            n(row.before),
+            n(row.after_apply),
+            n(row.after_rollback),
+            n(row.after_reapply)
+        ));
+    }
+    out.push_str(&format!(
+        "rollback restores the schema: {}; the row counts: {}\n",
+        if t.rollback.restores_schema {
+            "yes"
+        } else {
+            "no"
+        },
+        if t.rollback.restores_rows {
             "yes"
         } else {
             "no"
         }
     ));
-    for d in &r.rollback.differences {
+    for d in &t.rollback.differences {
         out.push_str(&format!("  after rollback: {d}\n"));
     }
-    for d in &r.reapply.differences {
+    for d in &t.reapply.differences {
         out.push_str(&format!("  after re-apply: {d}\n"));
     }
-    for f in &r.failures {
+    for q in &t.queries {
+        out.push_str(&format!("query: {}\n", q.sql));
+        if let Some(e) = &q.error {
+            out.push_str(&format!("  error: {e}\n"));
+            continue;
+        }
+        out.push_str(&format!("  {}\n", q.columns.join(" | ")));
+        for row in &q.rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            out.push_str(&format!("  {}\n", cells.join(" | ")));
+        }
+        if q.truncated {
+            out.push_str("  (more rows left out)\n");
+        }
+    }
+    for f in &t.failures {
         out.push_str(&format!(
-            "failure: {} {} step {}: {}\n",
+            "failure[{}]: {} {} step {}: {}\n",
+            f.code,
             f.migration,
-            f.phase,
+            f.phase.as_str(),
             f.step.map_or("?".into(), |s| s.to_string()),
             f.error
         ));
+        if let Some(sql) = &f.sql {
+            out.push_str(&format!(
+                "  sql: {}\n",
+                sql.split_whitespace().collect::<Vec<_>>().join(" ")
+            ));
+        }
+        out.push_str(&format!("  hint: {}\n", f.hint));
     }
-    for v in &r.foreign_key_violations {
+    for v in &t.foreign_key_violations {
         out.push_str(&format!(
-            "foreign key violation: {} row {:?} -> {}\n",
-            v.table, v.rowid, v.parent
+            "foreign key violation: {} row {} -> {}\n",
+            v.table,
+            v.rowid.map_or("?".into(), |r| r.to_string()),
+            v.parent
         ));
+    }
+    if !t.preexisting_foreign_key_violations.is_empty() {
+        out.push_str(&format!(
+            "({} foreign key violation{} already in the database, not caused by these migrations)\n",
+            t.preexisting_foreign_key_violations.len(),
+            if t.preexisting_foreign_key_violations.len() == 1 { "" } else { "s" }
+        ));
+    }
+    if t.integrity != ["ok"] {
+        for i in &t.integrity {
+            out.push_str(&format!("integrity: {i}\n"));
+        }
     }
     out
 }

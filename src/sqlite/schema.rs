@@ -1,16 +1,11 @@
 //! A SQLite schema as data: tables with their columns and foreign keys,
 //! indexes, views and triggers, read from a connection with SQLite's own
 //! pragmas. yoyo's bookkeeping tables and SQLite's internal ones are left out.
-//! Also: applying migrations to a connection with yoyo's rules (one statement
-//! per step, foreign keys off).
-
-use std::path::Path;
 
 use rusqlite::Connection;
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::migrations::Migration;
 
 /// Tables yoyo creates; never part of a project's schema.
 pub const YOYO_TABLES: &[&str] = &["_yoyo_migration", "_yoyo_log", "_yoyo_version", "yoyo_lock"];
@@ -339,103 +334,6 @@ pub fn normalize_sql(sql: &str) -> String {
         }
     }
     out
-}
-
-/// Open a database file read-only; it is never written, nor are its -wal and -shm.
-pub fn open_read_only(path: &Path) -> Result<Connection, AppError> {
-    if !path.is_file() {
-        return Err(AppError::env(
-            "database_not_found",
-            format!("database {} does not exist", path.display()),
-            "check --database or yoyo.ini's `database`; without --database, schema shows what the migrations produce",
-        ));
-    }
-    // The same read-only open as test-apply's copy: its -shm is not written,
-    // and nothing is created beside a closed WAL database.
-    crate::scratch::open_source(path)
-}
-
-/// A step that failed, with SQLite's message.
-#[derive(Debug, Clone)]
-pub struct StepFailure {
-    pub migration: String,
-    pub file: String,
-    pub line: usize,
-    pub sql: String,
-    pub error: String,
-}
-
-/// Whether `sql` holds anything but whitespace and comments.
-pub fn has_statement(sql: &str) -> bool {
-    let mut rest = sql.trim_start();
-    loop {
-        if let Some(r) = rest.strip_prefix("--") {
-            rest = r.find('\n').map_or("", |i| &r[i + 1..]).trim_start();
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.find("*/").map_or("", |i| &r[i + 2..]).trim_start();
-        } else {
-            return !rest.trim_start_matches(';').trim().is_empty();
-        }
-    }
-}
-
-/// Run one step's SQL as yoyo does on SQLite: a single statement.
-pub fn execute_step(conn: &Connection, sql: &str) -> Result<(), String> {
-    if !has_statement(sql) {
-        return Ok(());
-    }
-    let mut stmt = conn.prepare(sql).map_err(|e| match e {
-        rusqlite::Error::MultipleStatement => {
-            "more than one SQL statement in one step; yoyo's SQLite driver runs only one (split it into steps)".to_string()
-        }
-        other => other.to_string(),
-    })?;
-    // Step through every row: a step may be a SELECT.
-    let mut rows = stmt.raw_query();
-    loop {
-        match rows.next() {
-            Ok(Some(_)) => {}
-            Ok(None) => return Ok(()),
-            Err(e) => return Err(e.to_string()),
-        }
-    }
-}
-
-/// Apply `migrations` in order to `conn` with yoyo's rules: foreign keys off,
-/// each migration in a transaction (unless `__transactional__` is false),
-/// one statement per step.
-pub fn apply_all(
-    conn: &Connection,
-    migrations: &[Migration],
-    display: &dyn Fn(&Path) -> String,
-) -> Result<(), StepFailure> {
-    let _ = conn.execute_batch("PRAGMA foreign_keys = OFF");
-    for m in migrations {
-        if m.transactional {
-            let _ = conn.execute_batch("BEGIN");
-        }
-        for step in &m.steps {
-            if let Err(error) = execute_step(conn, &step.apply) {
-                if matches!(step.ignore_errors.as_deref(), Some("apply" | "all")) {
-                    continue;
-                }
-                if m.transactional {
-                    let _ = conn.execute_batch("ROLLBACK");
-                }
-                return Err(StepFailure {
-                    migration: m.file.id.clone(),
-                    file: display(&m.file.path),
-                    line: step.line,
-                    sql: step.apply.trim().to_string(),
-                    error,
-                });
-            }
-        }
-        if m.transactional {
-            let _ = conn.execute_batch("COMMIT");
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The scratch copy `test-apply` works on. The source database is opened
-//! read-only (its `-shm` too) and copied with SQLite's online backup API, so
-//! frames still in the WAL of a database another process holds open are
-//! copied too; `--schema-only` copies the schema and yoyo's bookkeeping rows.
-//! The copy lives in a temporary folder that is removed unless kept.
+//! read-only (its `-shm` too) and copied as a file under SQLite's shared lock,
+//! or with SQLite's online backup API when it is a WAL database held open
+//! elsewhere (frames still in its WAL are copied too); `--schema-only` copies
+//! the schema and yoyo's bookkeeping rows. The copy lives in a private
+//! temporary folder (0700, files 0600) that is removed unless kept.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,9 @@ use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
 use crate::error::AppError;
-use crate::schema::YOYO_TABLES;
+use crate::sqlite::open::{open_source_inner, sqlite_error};
+use crate::sqlite::read_only_uri;
+use crate::sqlite::schema::YOYO_TABLES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -50,60 +53,6 @@ impl Scratch {
     }
 }
 
-fn sqlite_error(context: &str, e: rusqlite::Error) -> AppError {
-    AppError::env(
-        "sqlite_error",
-        format!("{context}: {e}"),
-        "check that the database is a SQLite file you can read",
-    )
-}
-
-/// A `file:` URI that opens `path` read-only, without writing its `-shm`.
-pub fn read_only_uri(path: &Path) -> String {
-    let mut out = String::from("file:");
-    for b in path.to_string_lossy().bytes() {
-        match b {
-            b'%' | b'?' | b'#' | b' ' => out.push_str(&format!("%{b:02X}")),
-            _ => out.push(b as char),
-        }
-    }
-    out.push_str("?mode=ro&readonly_shm=1");
-    out
-}
-
-/// Open `path` read-only; neither the file nor its `-wal` or `-shm` is written.
-pub fn open_source(path: &Path) -> Result<Connection, AppError> {
-    open_source_inner(path).map(|(c, _)| c)
-}
-
-/// The connection, and whether the file is read as immutable (a closed WAL database).
-fn open_source_inner(path: &Path) -> Result<(Connection, bool), AppError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-        | OpenFlags::SQLITE_OPEN_URI
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut uri = read_only_uri(path);
-    // A WAL database nobody has open has no -shm, and opening it even
-    // read-only would create files beside it. With no -wal content, the file
-    // alone is the database: read it as immutable, which creates nothing.
-    let side = |s: &str| std::path::PathBuf::from(format!("{}{s}", path.display()));
-    let mut header = [0u8; 20];
-    let is_wal = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
-        .is_ok()
-        && header[18] == 2;
-    let wal_empty = std::fs::metadata(side("-wal")).map_or(true, |m| m.len() == 0);
-    let immutable = is_wal && !side("-shm").exists() && wal_empty;
-    if immutable {
-        uri = uri.replace("readonly_shm=1", "immutable=1");
-    }
-    Connection::open_with_flags(&uri, flags)
-        .and_then(|c| {
-            c.query_row("PRAGMA journal_mode", [], |_| Ok(()))
-                .map(|_| (c, immutable))
-        })
-        .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
-}
-
 const PREFIX: &str = "migration-creator-test-apply-";
 const KEPT_PREFIX: &str = "migration-creator-kept-";
 
@@ -134,6 +83,12 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
         .prefix(&format!("{PREFIX}{}-", std::process::id()))
         .tempdir()
         .map_err(|e| AppError::io("create a temporary folder in", &std::env::temp_dir(), &e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| AppError::io("make private", dir.path(), &e))?;
+    }
     let path = dir.path().join("scratch.db");
     let started = std::time::Instant::now();
     let existing = source.filter(|p| p.is_file());
@@ -175,13 +130,6 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
                     .map_err(|e| sqlite_error(&format!("locking {}", src_path.display()), e))?;
                 std::fs::copy(src_path, &path).map_err(|e| AppError::io("copy", src_path, &e))?;
                 let _ = src.execute_batch("COMMIT");
-                let mut perms = std::fs::metadata(&path)
-                    .map_err(|e| AppError::io("read", &path, &e))?
-                    .permissions();
-                #[allow(clippy::permissions_set_readonly_false)]
-                perms.set_readonly(false);
-                std::fs::set_permissions(&path, perms)
-                    .map_err(|e| AppError::io("make writable", &path, &e))?;
                 (Mode::Full, bytes)
             }
         }
@@ -191,6 +139,8 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
         Connection::open(&path).map_err(|e| sqlite_error("opening the scratch database", e))?;
     conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF;")
         .map_err(|e| sqlite_error("preparing the scratch database", e))?;
+    drop(conn);
+    private(&path)?;
     Ok(Scratch {
         dir: Some(dir),
         path,
@@ -198,6 +148,18 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
         bytes,
         copy_duration_ms: started.elapsed().as_millis(),
     })
+}
+
+/// Only the owner may read or write the scratch copy (journals SQLite makes
+/// beside it take its mode).
+fn private(path: &Path) -> Result<(), AppError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| AppError::io("make private", path, &e))?;
+    }
+    Ok(())
 }
 
 /// Copy a WAL-mode database with SQLite's online backup API: it reads through

@@ -1,0 +1,259 @@
+"""Drive yoyo-migrations' own API for `migration-creator test-apply`.
+
+migration-creator starts this script once per run, with the Python of the
+yoyo it found, in the private scratch folder that holds `scratch.db`. The
+first line on stdin is the configuration; each later line is one command:
+
+    {"op": "apply", "id": "0003_x"}      apply one migration (yoyo's apply_one)
+    {"op": "rollback", "id": "0003_x"}   roll one back (yoyo's rollback_one)
+    {"op": "hooks"}                      run the post-apply hooks
+    {"op": "quit"}
+
+Answers are JSON lines on the file descriptor that was stdout (yoyo's own
+output, and any print() in a migration, goes to stderr): `ready` once, then
+`step` for every step started and `done` for every command.
+
+Every SQLite connection opened in this process is sealed: only the scratch
+database may be opened, ATTACH (and with it VACUUM INTO) and load_extension()
+are refused. Python callables in migrations still run arbitrary code.
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+
+EVENTS = os.fdopen(os.dup(1), "w", encoding="utf-8")
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+
+def emit(event, **fields):
+    fields["event"] = event
+    EVENTS.write(json.dumps(fields) + "\n")
+    EVENTS.flush()
+
+
+def watch_parent(parent):
+    # When migration-creator dies (even by SIGKILL), stop too.
+    while True:
+        time.sleep(0.2)
+        if os.getppid() != parent:
+            os._exit(70)
+
+
+threading.Thread(target=watch_parent, args=(os.getppid(),), daemon=True).start()
+
+CONFIG = json.loads(sys.stdin.readline())
+SCRATCH = os.path.realpath(CONFIG["database"])
+
+import sqlite3  # noqa: E402
+import _sqlite3  # noqa: E402
+from urllib.parse import unquote  # noqa: E402
+
+STATE = {"refused": None, "touched": set(), "failed": None, "current": None}
+
+# Authorizer actions that write a table, and which argument names the table.
+WRITES = {
+    sqlite3.SQLITE_INSERT: 0,
+    sqlite3.SQLITE_UPDATE: 0,
+    sqlite3.SQLITE_DELETE: 0,
+    sqlite3.SQLITE_CREATE_TABLE: 0,
+    sqlite3.SQLITE_DROP_TABLE: 0,
+    sqlite3.SQLITE_ALTER_TABLE: 1,
+    sqlite3.SQLITE_CREATE_INDEX: 1,
+    sqlite3.SQLITE_DROP_INDEX: 1,
+    sqlite3.SQLITE_CREATE_TRIGGER: 1,
+    sqlite3.SQLITE_DROP_TRIGGER: 1,
+}
+
+
+def authorizer(action, arg1, arg2, dbname, _source):
+    if action == sqlite3.SQLITE_ATTACH and arg1 not in ("", ":memory:"):
+        STATE["refused"] = "ATTACH of %r" % arg1
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() == "load_extension":
+        STATE["refused"] = "load_extension()"
+        return sqlite3.SQLITE_DENY
+    position = WRITES.get(action)
+    if position is not None:
+        name = (arg1, arg2)[position]
+        if name and not name.startswith("sqlite_") and (dbname in (None, "main") or position == 1):
+            STATE["touched"].add(name)
+    return sqlite3.SQLITE_OK
+
+
+def target(database, uri):
+    """The file a connect() call would open, or None for a database in memory."""
+    name = os.fsdecode(os.fspath(database))
+    if name in ("", ":memory:"):
+        return None
+    if uri and name.startswith("file:"):
+        path, _, query = name[5:].partition("?")
+        if "mode=memory" in query.split("&"):
+            return None
+        path = unquote(path)
+        if path.startswith("//"):
+            path = path[2:]
+            path = path[path.index("/"):] if "/" in path else ""
+        if path in ("", ":memory:"):
+            return None
+        name = path
+    return os.path.realpath(name)
+
+
+def check(database, uri):
+    path = target(database, uri)
+    if path is not None and path != SCRATCH:
+        STATE["refused"] = "sqlite3.connect(%r)" % (database,)
+        raise sqlite3.OperationalError(
+            "opening %r is refused: only the scratch copy may be opened" % (database,)
+        )
+
+
+def seal(conn):
+    conn.set_authorizer(authorizer)
+    if conn.in_transaction is False:
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA journal_mode = MEMORY")
+
+
+class SealedConnection(_sqlite3.Connection):
+    def __init__(self, database, *args, **kwargs):
+        uri = kwargs.get("uri", args[6] if len(args) > 6 else False)
+        check(database, uri)
+        super().__init__(database, *args, **kwargs)
+        seal(self)
+
+
+_connect = sqlite3.connect
+
+
+def sealed_connect(database, *args, **kwargs):
+    kwargs.setdefault("factory", SealedConnection)
+    if len(args) > 4:
+        args = list(args)
+        if args[4] is _sqlite3.Connection:
+            args[4] = SealedConnection
+    conn = _connect(database, *args, **kwargs)
+    if not isinstance(conn, SealedConnection):
+        conn.close()
+        raise sqlite3.OperationalError("a connection factory that is not sealed is refused")
+    return conn
+
+
+for module in (sqlite3, sqlite3.dbapi2, _sqlite3):
+    module.connect = sealed_connect
+    module.Connection = SealedConnection
+
+from yoyo import get_backend, read_migrations  # noqa: E402
+from yoyo import migrations as ym  # noqa: E402
+
+# Step numbers as migration-creator counts them: the leaves of the step
+# tree, groups flattened, in the order yoyo runs them.
+INDEX = {}
+
+
+def leaves(steps):
+    for s in steps:
+        inner = getattr(s, "step", s)
+        if isinstance(inner, ym.StepGroup):
+            yield from leaves(inner.steps)
+        else:
+            yield inner
+
+
+def traced(direction, original):
+    def run(self, backend, force=False):
+        sql = self._apply if direction == "apply" else self._rollback
+        step = INDEX.get(id(self))
+        sql = sql if isinstance(sql, str) else None
+        STATE["current"] = (step, sql)
+        emit("step", step=step, sql=sql)
+        try:
+            return original(self, backend, force)
+        except BaseException:
+            if STATE["failed"] is None:
+                STATE["failed"] = (step, sql)
+            raise
+
+    return run
+
+
+ym.MigrationStep.apply = traced("apply", ym.MigrationStep.apply)
+ym.MigrationStep.rollback = traced("rollback", ym.MigrationStep.rollback)
+
+
+def describe(error):
+    if isinstance(error, sqlite3.Error):
+        return str(error)
+    text = str(error)
+    return "%s: %s" % (type(error).__name__, text) if text else type(error).__name__
+
+
+def main():
+    try:
+        backend = get_backend("sqlite:///" + SCRATCH)
+        migrations = read_migrations(CONFIG["sources"])
+        errors = {}
+        for m in list(migrations) + list(migrations.post_apply):
+            try:
+                m.load()
+            except BaseException as e:
+                cause = e.args[1] if len(e.args) > 1 else e
+                errors[m.id] = describe(cause)
+                continue
+            for i, leaf in enumerate(leaves(m.steps), start=1):
+                INDEX[id(leaf)] = i
+        if errors:
+            emit("ready", ok=False, errors=errors)
+            return
+        pending = [m.id for m in backend.to_apply(migrations)]
+    except BaseException as e:
+        emit("ready", ok=False, errors={"": describe(e)})
+        return
+    by_id = {m.id: m for m in migrations}
+    emit(
+        "ready",
+        ok=True,
+        pending=pending,
+        hooks=[m.id for m in migrations.post_apply],
+        yoyo=getattr(sys.modules.get("yoyo"), "__version__", None),
+    )
+    for line in sys.stdin:
+        command = json.loads(line)
+        op = command["op"]
+        if op == "quit":
+            return
+        STATE.update(refused=None, failed=None, current=None)
+        STATE["touched"] = set()
+        migration = command.get("id")
+        try:
+            if op == "apply":
+                backend.apply_one(by_id[migration])
+            elif op == "rollback":
+                backend.rollback_one(by_id[migration])
+            elif op == "hooks":
+                for hook in migrations.post_apply:
+                    migration = hook.id
+                    backend.apply_one(hook, mark=False)
+            else:
+                raise ValueError("unknown command %r" % op)
+        except BaseException as e:
+            step, sql = STATE["failed"] or STATE["current"] or (None, None)
+            emit(
+                "done",
+                ok=False,
+                migration=migration,
+                step=step,
+                sql=sql,
+                error=describe(e),
+                refused=STATE["refused"],
+                touched=sorted(STATE["touched"]),
+            )
+            continue
+        emit("done", ok=True, touched=sorted(STATE["touched"]))
+
+
+main()

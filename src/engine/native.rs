@@ -1,0 +1,468 @@
+//! The native engine: our reader's steps run through rusqlite with yoyo's
+//! rules (one statement per step, foreign keys off, each migration in a
+//! transaction and each step in a savepoint unless `__transactional__` is
+//! false) and yoyo's bookkeeping rows, on one sealed connection for the run.
+//! `schema` and `scaffold`'s rehearsal apply migrations through the same code
+//! on a database in memory.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use super::{Failure, Phase, Runner};
+use crate::config::ProjectConfig;
+use crate::error::AppError;
+use crate::migrations::Migration;
+use crate::sqlite::schema::{self, Schema};
+use crate::sqlite::{seal, Seal};
+
+/// A step that failed: SQLite's message, and what the seal refused, if that was the cause.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepError {
+    pub message: String,
+    pub refused: Option<String>,
+}
+
+/// One sealed connection and the migrations' hooks.
+pub struct Native {
+    conn: Connection,
+    seal: Seal,
+    hooks: Vec<Migration>,
+    /// Whether yoyo's bookkeeping tables are kept (false in memory).
+    bookkeeping: bool,
+}
+
+fn setup_error(e: rusqlite::Error) -> AppError {
+    AppError::env(
+        "sqlite_error",
+        format!("preparing the scratch database: {e}"),
+        "check that the temporary folder is writable and has space (TMPDIR)",
+    )
+}
+
+impl Native {
+    /// The engine on the scratch database at `path`: durability off (the copy
+    /// is thrown away), the journal in memory, yoyo's bookkeeping tables made.
+    pub fn open(path: &Path, hooks: Vec<Migration>) -> Result<Native, AppError> {
+        let conn = Connection::open(path).map_err(setup_error)?;
+        let native = Native::with(conn, hooks, true)?;
+        ensure_bookkeeping(&native.conn).map_err(setup_error)?;
+        Ok(native)
+    }
+
+    /// The engine on an empty database in memory, without yoyo's bookkeeping.
+    pub fn in_memory() -> Result<Native, AppError> {
+        let conn = Connection::open_in_memory().map_err(setup_error)?;
+        Native::with(conn, Vec::new(), false)
+    }
+
+    fn with(
+        conn: Connection,
+        hooks: Vec<Migration>,
+        bookkeeping: bool,
+    ) -> Result<Native, AppError> {
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF; PRAGMA synchronous = OFF; PRAGMA journal_mode = MEMORY;",
+        )
+        .map_err(setup_error)?;
+        let seal = seal(&conn);
+        Ok(Native {
+            conn,
+            seal,
+            hooks,
+            bookkeeping,
+        })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn seal(&self) -> &Seal {
+        &self.seal
+    }
+
+    /// Run one step's SQL as yoyo does on SQLite: a single statement.
+    pub fn execute_step(&self, sql: &str) -> Result<(), StepError> {
+        self.seal.take_refused();
+        execute(&self.conn, sql).map_err(|message| StepError {
+            message,
+            refused: self.seal.take_refused(),
+        })
+    }
+
+    /// Apply or roll back `m`, recording it in yoyo's tables when kept.
+    pub fn run_migration(&self, m: &Migration, phase: Phase, record: bool) -> Result<(), Failure> {
+        let id = &m.file.id;
+        let fail = |code, e: rusqlite::Error| Failure::new(id, phase, code, e.to_string());
+        let order: Vec<usize> = if phase.applies() {
+            (0..m.steps.len()).collect()
+        } else {
+            (0..m.steps.len()).rev().collect()
+        };
+        let sql_of = |i: usize, applies: bool| -> Option<&str> {
+            let step = &m.steps[i];
+            if applies {
+                Some(step.apply.as_str())
+            } else {
+                step.rollback.as_deref()
+            }
+        };
+        if m.transactional {
+            self.conn
+                .execute_batch("BEGIN")
+                .map_err(|e| fail("step_failed", e))?;
+        }
+        let mut executed: Vec<usize> = Vec::new();
+        for &i in &order {
+            let Some(sql) = sql_of(i, phase.applies()) else {
+                executed.push(i);
+                continue;
+            };
+            let savepoint = m.transactional && self.conn.execute_batch("SAVEPOINT step").is_ok();
+            let result = self.execute_step(sql);
+            if savepoint {
+                let end = if result.is_ok() {
+                    "RELEASE step"
+                } else {
+                    "ROLLBACK TO step; RELEASE step"
+                };
+                let _ = self.conn.execute_batch(end);
+            }
+            let Err(error) = result else {
+                executed.push(i);
+                continue;
+            };
+            let ignored = matches!(
+                (m.steps[i].ignore_errors.as_deref(), phase.applies()),
+                (Some("all"), _) | (Some("apply"), true) | (Some("rollback"), false)
+            );
+            if ignored {
+                continue;
+            }
+            if m.transactional {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            } else {
+                // As yoyo does without a transaction: undo the steps that ran,
+                // newest first, as far as their SQL allows.
+                for &j in executed.iter().rev() {
+                    if let Some(undo) = sql_of(j, !phase.applies()) {
+                        let _ = self.execute_step(undo);
+                    }
+                }
+            }
+            let mut f = Failure::new(
+                id,
+                phase,
+                if error.refused.is_some() {
+                    "outside_scratch"
+                } else {
+                    super::diagnose::code_for(&error.message)
+                },
+                error.message,
+            );
+            f.step = Some(i + 1);
+            f.sql = Some(sql.trim().to_string());
+            if let Some(refused) = error.refused {
+                f.hint = super::diagnose::outside_scratch_hint(&refused);
+            }
+            return Err(f);
+        }
+        if record && self.bookkeeping {
+            let marked = if phase.applies() {
+                mark(&self.conn, id)
+            } else {
+                unmark(&self.conn, id)
+            };
+            marked
+                .and_then(|_| {
+                    log(
+                        &self.conn,
+                        id,
+                        if phase.applies() { "apply" } else { "rollback" },
+                    )
+                })
+                .map_err(|e| fail("step_failed", e))?;
+        }
+        if m.transactional {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| fail("step_failed", e))?;
+        }
+        Ok(())
+    }
+}
+
+impl Runner for Native {
+    fn name(&self) -> &'static str {
+        "native"
+    }
+
+    fn run(&mut self, m: &Migration, phase: Phase) -> Result<(), Failure> {
+        self.run_migration(m, phase, true)
+    }
+
+    fn hooks(&mut self, phase: Phase) -> Result<(), Failure> {
+        for hook in &self.hooks {
+            self.run_migration(hook, phase, false)?;
+            if self.bookkeeping {
+                let _ = log(&self.conn, &hook.file.id, "apply");
+            }
+        }
+        Ok(())
+    }
+
+    fn take_touched(&mut self) -> BTreeSet<String> {
+        self.seal.take_touched()
+    }
+
+    fn reader(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// The schema the project's migrations produce, built in memory, with the
+/// engine that holds it and the migrations in yoyo's order.
+pub struct Built {
+    pub schema: Schema,
+    pub engine: Native,
+    pub applied: Vec<Migration>,
+}
+
+/// Apply every migration in `config`'s folder, in yoyo's order, to an empty
+/// database in memory.
+pub fn build(config: &ProjectConfig) -> Result<Built, AppError> {
+    let display = |p: &Path| config.display(p);
+    let ordered = crate::migrations::read_folder(&config.migrations, &display, |file, e| {
+        Err(e.into_app_error(&display(&file.path)))
+    })?;
+    let engine = Native::in_memory()?;
+    for m in &ordered {
+        engine.run_migration(m, Phase::Apply, false).map_err(|f| {
+            let line = f
+                .step
+                .and_then(|n| m.steps.get(n - 1))
+                .map_or(1, |s| s.line);
+            let sql = f.sql.as_deref().unwrap_or("");
+            AppError::problem(
+                if f.code == "outside_scratch" {
+                    "outside_scratch"
+                } else {
+                    "migration_failed"
+                },
+                format!(
+                    "{}:{line}: {} failed: {}",
+                    display(&m.file.path),
+                    f.migration,
+                    f.error
+                ),
+                if f.code == "outside_scratch" {
+                    f.hint.clone()
+                } else {
+                    format!("fix the step's SQL ({}) and run again", first_line(sql))
+                },
+            )
+        })?;
+    }
+    Ok(Built {
+        schema: schema::introspect(engine.conn())?,
+        engine,
+        applied: ordered,
+    })
+}
+
+fn first_line(sql: &str) -> String {
+    let line = sql
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    if line.chars().count() > 80 {
+        format!("{}...", line.chars().take(80).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// Whether `sql` holds anything but whitespace and comments.
+pub fn has_statement(sql: &str) -> bool {
+    let mut rest = sql.trim_start();
+    loop {
+        if let Some(r) = rest.strip_prefix("--") {
+            rest = r.find('\n').map_or("", |i| &r[i + 1..]).trim_start();
+        } else if let Some(r) = rest.strip_prefix("/*") {
+            rest = r.find("*/").map_or("", |i| &r[i + 2..]).trim_start();
+        } else {
+            return !rest.trim_start_matches(';').trim().is_empty();
+        }
+    }
+}
+
+fn execute(conn: &Connection, sql: &str) -> Result<(), String> {
+    if !has_statement(sql) {
+        return Ok(());
+    }
+    let mut stmt = conn.prepare(sql).map_err(|e| match e {
+        rusqlite::Error::MultipleStatement => {
+            "more than one SQL statement in one step; yoyo's SQLite driver runs only one (split it into steps)".to_string()
+        }
+        other => other.to_string(),
+    })?;
+    // Step through every row: a step may be a SELECT.
+    let mut rows = stmt.raw_query();
+    loop {
+        match rows.next() {
+            Ok(Some(_)) => {}
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+fn mark(conn: &Connection, id: &str) -> rusqlite::Result<()> {
+    let (date, time) = utc_now();
+    conn.execute(
+        "INSERT INTO _yoyo_migration (migration_hash, migration_id, applied_at_utc) VALUES (?1, ?2, ?3)",
+        rusqlite::params![sha256_hex(id), id, format!("{date}T{time}")],
+    )?;
+    Ok(())
+}
+
+fn unmark(conn: &Connection, id: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM _yoyo_migration WHERE migration_hash = ?1",
+        [sha256_hex(id)],
+    )?;
+    Ok(())
+}
+
+/// yoyo's bookkeeping tables, exactly as yoyo 9.0.0 creates them on SQLite.
+const YOYO_DDL: &[(&str, &str)] = &[
+    (
+        "_yoyo_migration",
+        "CREATE TABLE \"_yoyo_migration\" (\n            \"migration_hash\" VARCHAR(64),\n            \"migration_id\" VARCHAR(255),\n            \"applied_at_utc\" TIMESTAMP,\n            PRIMARY KEY (\"migration_hash\")\n        )",
+    ),
+    (
+        "_yoyo_log",
+        "CREATE TABLE \"_yoyo_log\" (\n            \"id\" VARCHAR(36),\n            \"migration_hash\" VARCHAR(64),\n            \"migration_id\" VARCHAR(255),\n            \"operation\" VARCHAR(10),\n            \"username\" VARCHAR(255),\n            \"hostname\" VARCHAR(255),\n            \"comment\" VARCHAR(255),\n            \"created_at_utc\" TIMESTAMP,\n            PRIMARY KEY (\"id\")\n        )",
+    ),
+    (
+        "_yoyo_version",
+        "CREATE TABLE \"_yoyo_version\" (\n            \"version\" INT NOT NULL PRIMARY KEY,\n            \"installed_at_utc\" TIMESTAMP\n        )",
+    ),
+    ("yoyo_lock", "CREATE TABLE \"yoyo_lock\" (\"locked\" INT DEFAULT 1, \"ctime\" TIMESTAMP,\"pid\" INT NOT NULL,PRIMARY KEY (\"locked\"))"),
+];
+
+fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// UTC now as `YYYY-MM-DD`, `HH:MM:SS.ffffff`.
+fn utc_now() -> (String, String) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = now.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        format!("{y:04}-{m:02}-{d:02}"),
+        format!(
+            "{:02}:{:02}:{:02}.{:06}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60,
+            now.subsec_micros()
+        ),
+    )
+}
+
+/// A version-1 UUID string, as yoyo writes into `_yoyo_log.id`.
+fn uuid1() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let ticks = (now.as_nanos() / 100) as u64 + 0x01b2_1dd2_1381_4000;
+    let random = {
+        let mut h = Sha256::new();
+        h.update(now.as_nanos().to_le_bytes());
+        h.update(std::process::id().to_le_bytes());
+        h.finalize()
+    };
+    format!(
+        "{:08x}-{:04x}-1{:03x}-{:02x}{:02x}-{}",
+        ticks & 0xffff_ffff,
+        (ticks >> 32) & 0xffff,
+        (ticks >> 48) & 0x0fff,
+        (random[0] & 0x3f) | 0x80,
+        random[1],
+        random[2..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+fn ensure_bookkeeping(conn: &Connection) -> rusqlite::Result<()> {
+    let existing: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let fresh = !existing.iter().any(|t| t == "_yoyo_migration");
+    for (name, ddl) in YOYO_DDL {
+        if !existing.iter().any(|t| t == name) {
+            conn.execute_batch(ddl)?;
+        }
+    }
+    if fresh {
+        let (date, time) = utc_now();
+        conn.execute(
+            "INSERT INTO _yoyo_version (version, installed_at_utc) VALUES (2, ?1)",
+            [format!("{date} {time}")],
+        )?;
+    }
+    Ok(())
+}
+
+fn log(conn: &Connection, id: &str, operation: &str) -> rusqlite::Result<()> {
+    let (date, time) = utc_now();
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "root".into());
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into());
+    conn.execute(
+        "INSERT INTO _yoyo_log (id, migration_hash, migration_id, operation, username, hostname, comment, created_at_utc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
+        rusqlite::params![uuid1(), sha256_hex(id), id, operation, user, host, format!("{date}T{time}")],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_hash_like_yoyo() {
+        assert_eq!(
+            super::sha256_hex("0001_create_users"),
+            "f35c1922f2d725a5a9b51be3112173a73e3f7857d1d64fcd06edcfab4c728754"
+        );
+        let u = super::uuid1();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "1");
+    }
+}
