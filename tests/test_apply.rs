@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::support::{bin, chatbot, copy_dir, mc_with_home, repo_root, venv, write};
+use crate::support::{bin, chatbot, copy_dir, mc, mc_with_home, repo_root, venv, write};
 
 fn test_apply(project: &Path, engine: &str, extra: &[&str]) -> (i32, serde_json::Value) {
     let yoyo = venv().join("bin/yoyo");
@@ -289,6 +289,19 @@ fn duplicates_only_in_the_wal_of_an_open_database_fail_the_unique_index() {
             f["error"].as_str().unwrap().contains("UNIQUE"),
             "{engine}: {f}"
         );
+        // The hint names the duplicate values, read from the scratch copy.
+        assert_eq!(f["code"], "constraint", "{engine}: {f}");
+        assert_eq!(f["step"], 1, "{engine}: {f}");
+        assert!(f["sql"]
+            .as_str()
+            .unwrap()
+            .starts_with("CREATE UNIQUE INDEX"));
+        let hint = f["hint"].as_str().unwrap();
+        assert!(
+            hint.starts_with("2 rows of conversations share 1 value of (user_id, title), for example ('u1', 'same') (2 rows)"),
+            "{engine}: {hint}"
+        );
+        assert!(hint.contains("ask the developer"), "{engine}: {hint}");
     }
     assert_eq!(file_bytes(&db), before);
     drop(conn);
@@ -459,4 +472,417 @@ fn closed_wal_and_read_only_databases_are_copied_without_creating_files() {
     let run = mc_with_home(dir, dir, &["test-apply", "--engine", "native"]);
     run.code(0);
     assert_eq!((listing(), file_bytes(&db)), before);
+}
+
+/// The schema of `db` as `schema --database` reports it (null when absent).
+fn schema_of(project: &Path, db: &Path) -> serde_json::Value {
+    if !db.exists() {
+        return serde_json::json!({"tables": [], "indexes": [], "views": [], "triggers": []});
+    }
+    let url = format!("sqlite:///{}", db.display());
+    let run = mc(project, &["schema", "--database", &url]);
+    run.code(0);
+    let v = run.json();
+    serde_json::json!({
+        "tables": v["tables"], "indexes": v["indexes"], "views": v["views"], "triggers": v["triggers"],
+    })
+}
+
+/// The round trip done with yoyo's own commands on a copy of the project's
+/// database: the schemas before, after `yoyo apply`, after `yoyo rollback
+/// --all` and after a second `yoyo apply`.
+fn yoyo_cli_round_trip(project: &Path, source: Option<&Path>) -> [serde_json::Value; 4] {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("copy.db");
+    if let Some(src) = source {
+        std::fs::copy(src, &copy).unwrap();
+    }
+    let yoyo = |cmd: &str| {
+        let mut c = Command::new(venv().join("bin/yoyo"));
+        c.args([cmd, "--batch", "--no-config-file", "--database"])
+            .arg(format!("sqlite:///{}", copy.display()));
+        if cmd == "rollback" {
+            c.arg("--all");
+        }
+        c.arg(project.join("migrations")).current_dir(project);
+        let _ = c.output().unwrap();
+    };
+    let s0 = schema_of(project, &copy);
+    yoyo("apply");
+    let s1 = schema_of(project, &copy);
+    yoyo("rollback");
+    let s2 = schema_of(project, &copy);
+    yoyo("apply");
+    let s3 = schema_of(project, &copy);
+    [s0, s1, s2, s3]
+}
+
+/// test-apply's verdicts agree with the round trip yoyo's own commands make.
+fn agrees_with_yoyo_cli(project: &Path, source: Option<&Path>, v: &serde_json::Value) {
+    let [s0, s1, s2, s3] = yoyo_cli_round_trip(project, source);
+    let names = |s: &serde_json::Value| -> Vec<String> {
+        s["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let added: Vec<String> = names(&s1)
+        .into_iter()
+        .filter(|t| !names(&s0).contains(t))
+        .collect();
+    let mut expected = v["changes"]["total"]["tables_added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap().to_string())
+        .collect::<Vec<_>>();
+    expected.sort();
+    assert_eq!(added, expected, "tables yoyo apply adds\n{v}");
+    assert_eq!(
+        v["rollback"]["restores_schema"].as_bool().unwrap(),
+        s2 == s0,
+        "restores_schema disagrees with yoyo rollback --all\n{v}"
+    );
+    if v["reapply"]["ok"] == true {
+        assert_eq!(s3, s1, "a second yoyo apply differs though reapply.ok\n{v}");
+    }
+}
+
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn verdicts_match_a_round_trip_with_yoyos_own_commands() {
+    let project = chatbot();
+    let (_, v) = both(project.path(), &[]);
+    agrees_with_yoyo_cli(project.path(), None, &v);
+
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(
+        &repo_root().join("tests/fixtures/migrations/hazards"),
+        &tmp.path().join("migrations"),
+    );
+    let (_, v) = both(tmp.path(), &[]);
+    assert_eq!(v["rollback"]["restores_schema"], false);
+    agrees_with_yoyo_cli(tmp.path(), None, &v);
+}
+
+/// A project whose real database holds rows, in WAL mode, held open by this
+/// test with frames still in its -wal, so -wal and -shm exist too.
+fn project_with_open_wal_database() -> (tempfile::TempDir, rusqlite::Connection) {
+    let project = chatbot();
+    let dir = project.path();
+    crate::support::yoyo_apply_to_instance(dir);
+    let conn = rusqlite::Connection::open(dir.join("instance/chatbot.db")).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+         INSERT INTO users (id, email) VALUES ('u1', 'a@example.com'), ('u2', 'b@example.com');
+         INSERT INTO conversations (id, user_id, title) VALUES ('c1', 'u1', 'same'), ('c2', 'u1', 'same'), ('c3', 'u2', 'other');",
+    )
+    .unwrap();
+    (project, conn)
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn migrations_cannot_reach_the_real_database() {
+    let (project, conn) = project_with_open_wal_database();
+    let dir = project.path();
+    let db = dir.join("instance/chatbot.db");
+    let before = (file_bytes(&db), listing(&db.parent().unwrap()));
+    assert!(
+        before.0.iter().all(Option::is_some),
+        "db, -wal and -shm exist"
+    );
+    let absolute = db.display().to_string();
+    let attacks = [
+        format!("ATTACH DATABASE 'instance/chatbot.db' AS live"),
+        format!("ATTACH DATABASE '{absolute}' AS live"),
+        format!("ATTACH DATABASE 'instance/' || 'chatbot.db' AS live"),
+        format!("ATTACH DATABASE 'file:{absolute}?mode=rw' AS live"),
+        "VACUUM INTO 'instance/stolen.db'".to_string(),
+        "SELECT load_extension('instance/evil')".to_string(),
+    ];
+    for (attack, transactional) in attacks.iter().flat_map(|a| [(a, "True"), (a, "False")]) {
+        if attack.starts_with("VACUUM") && transactional == "True" {
+            // SQLite refuses VACUUM inside a transaction before anything else.
+            continue;
+        }
+        write(
+            &dir.join("migrations/0005_attack.py"),
+            &format!(
+                "from yoyo import step\n\n__transactional__ = {transactional}\n\nsteps = [\n    step({attack:?}, \"SELECT 1\"),\n    step(\"DELETE FROM live.conversations\", \"SELECT 1\"),\n]\n"
+            ),
+        );
+        let (code, v) = both(dir, &[]);
+        assert_eq!(code, 1, "{attack}: {v}");
+        let f = &v["failures"][0];
+        assert_eq!(f["code"], "outside_scratch", "{attack}: {v}");
+        assert_eq!(f["step"], 1, "{attack}: {v}");
+        assert!(f["hint"].as_str().unwrap().contains("sealed scratch copy"));
+        assert_eq!(
+            (file_bytes(&db), listing(&db.parent().unwrap())),
+            before,
+            "{attack}: the real database or its folder changed"
+        );
+    }
+
+    // Python callables, under the yoyo engine: sqlite3.connect and the
+    // Connection class on the real file are refused.
+    for call in [
+        format!("sqlite3.connect({absolute:?})"),
+        "sqlite3.connect('instance/chatbot.db')".to_string(),
+        format!("sqlite3.Connection({absolute:?})"),
+        format!("sqlite3.connect('file:{absolute}', uri=True)"),
+    ] {
+        write(
+            &dir.join("migrations/0005_attack.py"),
+            &format!(
+                "import sqlite3\nfrom yoyo import step\n\ndef up(conn):\n    real = {call}\n    real.execute('DELETE FROM conversations')\n    real.commit()\n\nsteps = [step(up)]\n"
+            ),
+        );
+        let (code, v) = test_apply(dir, "yoyo", &[]);
+        assert_eq!(code, 1, "{call}: {v}");
+        assert_eq!(v["failures"][0]["code"], "outside_scratch", "{call}: {v}");
+        assert_eq!(
+            (file_bytes(&db), listing(&db.parent().unwrap())),
+            before,
+            "{call}: the real database or its folder changed"
+        );
+    }
+    drop(conn);
+}
+
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn rows_are_counted_and_queries_read_the_backfill() {
+    let (project, conn) = project_with_open_wal_database();
+    let dir = project.path();
+    // A seed whose rollback deletes nothing.
+    write(
+        &dir.join("migrations/0005_seed.py"),
+        "from yoyo import step\n\nsteps = [\n    step(\"INSERT INTO users (id, email) VALUES ('seed', 'seed@example.com')\", \"SELECT 1\"),\n]\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["rollback"]["restores_schema"], true);
+    assert_eq!(v["rollback"]["restores_rows"], false);
+    assert_eq!(
+        v["rollback"]["differences"],
+        serde_json::json!(["rows: table users has 3 rows after the rollback, 2 before the apply"])
+    );
+    assert_eq!(
+        v["rows"],
+        serde_json::json!([{"table": "users", "before": 2, "after_apply": 3, "after_rollback": 3, "after_reapply": 3}])
+    );
+    // The re-apply then meets the row the rollback left behind.
+    let f = &v["failures"][0];
+    assert_eq!(
+        (&f["phase"], &f["code"]),
+        (
+            &serde_json::json!("reapply"),
+            &serde_json::json!("constraint")
+        )
+    );
+    assert!(
+        f["hint"]
+            .as_str()
+            .unwrap()
+            .contains("the rollback did not undo"),
+        "{f}"
+    );
+
+    // Fixed, plus a backfill the query reads back.
+    write(
+        &dir.join("migrations/0005_seed.py"),
+        "from yoyo import step\n\nsteps = [\n    step(\"INSERT INTO users (id, email) VALUES ('seed', 'seed@example.com')\", \"DELETE FROM users WHERE id = 'seed'\"),\n]\n",
+    );
+    write(
+        &dir.join("migrations/0006_backfill.py"),
+        "from yoyo import step\n\n__depends__ = {'0005_seed'}\n\nsteps = [\n    step(\"UPDATE users SET display_name = upper(email) WHERE display_name IS NULL\", \"UPDATE users SET display_name = NULL\"),\n]\n",
+    );
+    let query = "SELECT id, display_name FROM users ORDER BY id";
+    let (code, v) = both(dir, &["--query", query, "--query", "DELETE FROM users"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["rollback"]["restores_rows"], true);
+    assert_eq!(
+        v["queries"][0]["columns"],
+        serde_json::json!(["id", "display_name"])
+    );
+    assert_eq!(
+        v["queries"][0]["rows"],
+        serde_json::json!([
+            ["seed", "SEED@EXAMPLE.COM"],
+            ["u1", "A@EXAMPLE.COM"],
+            ["u2", "B@EXAMPLE.COM"]
+        ])
+    );
+    assert!(v["queries"][1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("only statements that read"));
+    assert!(v["checked_tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t == "users"));
+
+    // --only: one pending migration and what it depends on.
+    write(
+        &dir.join("migrations/0007_other.py"),
+        "from yoyo import step\n\nsteps = [step(\"CREATE TABLE other (id TEXT PRIMARY KEY)\", \"DROP TABLE other\")]\n",
+    );
+    let (code, v) = both(dir, &["--only", "0006_backfill"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        v["applied"],
+        serde_json::json!(["0005_seed", "0006_backfill"])
+    );
+    for (only, code) in [
+        ("0001_create_users", "not_pending"),
+        ("0099_nope", "migration_not_found"),
+    ] {
+        let run = mc(dir, &["test-apply", "--engine", "native", "--only", only]);
+        run.code(2);
+        assert_eq!(run.json()["error"]["code"], code);
+    }
+    drop(conn);
+}
+
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn failing_hooks_non_transactional_migrations_and_timeouts() {
+    let project = chatbot();
+    let dir = project.path();
+    // A failing post-apply hook fails the run under both engines.
+    write(
+        &dir.join("migrations/post-apply.py"),
+        "from yoyo import step\n\nsteps = [step(\"INSERT INTO nowhere VALUES (1)\")]\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["failures"][0]["migration"], "post-apply");
+    assert_eq!(v["failures"][0]["phase"], "apply");
+    assert!(v["failures"][0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no such table: nowhere"));
+    std::fs::remove_file(dir.join("migrations/post-apply.py")).unwrap();
+
+    // A non-transactional migration that fails midway: yoyo undoes the steps
+    // that ran, and both engines report the same step.
+    write(
+        &dir.join("migrations/0005_loose.py"),
+        "from yoyo import step\n\n__transactional__ = False\n\nsteps = [\n    step(\"CREATE TABLE loose (id TEXT)\", \"DROP TABLE loose\"),\n    step(\"INSERT INTO missing VALUES (1)\", \"SELECT 1\"),\n]\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["failures"][0]["step"], 2);
+    assert_eq!(v["failures"][0]["code"], "step_failed");
+    assert!(v["changes"]["total"]["tables_added"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t != "loose"));
+    std::fs::remove_file(dir.join("migrations/0005_loose.py")).unwrap();
+
+    // A yoyo that hangs is stopped.
+    write(
+        &dir.join("migrations/0005_hang.py"),
+        "import time\nfrom yoyo import step\n\ndef up(conn):\n    time.sleep(120)\n\nsteps = [step(up)]\n",
+    );
+    let (code, v) = test_apply(dir, "yoyo", &["--timeout", "1"]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["failures"][0]["code"], "timeout");
+    assert_eq!(v["failures"][0]["migration"], "0005_hang");
+}
+
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn a_yoyo_that_does_nothing_fails() {
+    let project = chatbot();
+    let dir = project.path();
+    let run = mc(
+        dir,
+        &["test-apply", "--engine", "yoyo", "--yoyo", "/bin/true"],
+    );
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "yoyo_not_usable");
+
+    // A yoyo whose API says yes to everything and records nothing.
+    let fake = tempfile::tempdir().unwrap();
+    write(
+        &fake.path().join("lib/yoyo/__init__.py"),
+        "import os\n\nclass _List(list):\n    post_apply = []\n\nclass _M:\n    def __init__(self, id):\n        self.id = id\n        self.steps = []\n    def load(self):\n        pass\n\ndef read_migrations(src):\n    return _List(_M(f[:-3]) for f in sorted(os.listdir(src)) if f.endswith('.py'))\n\nclass _Backend:\n    def to_apply(self, ms):\n        return ms\n    def apply_one(self, m, mark=True):\n        pass\n    def rollback_one(self, m):\n        pass\n\ndef get_backend(uri):\n    return _Backend()\n",
+    );
+    write(
+        &fake.path().join("lib/yoyo/migrations.py"),
+        "class MigrationStep:\n    def apply(self, backend, force=False):\n        pass\n    def rollback(self, backend, force=False):\n        pass\n\nclass StepGroup(MigrationStep):\n    pass\n",
+    );
+    let script = fake.path().join("bin/yoyo");
+    write(
+        &script,
+        &format!("#!{}\n", venv().join("bin/python").display()),
+    );
+    let out = Command::new(bin())
+        .args(["test-apply", "--engine", "yoyo", "--yoyo"])
+        .arg(&script)
+        .current_dir(dir)
+        .env("PYTHONPATH", fake.path().join("lib"))
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["failures"][0]["code"], "not_recorded", "{v}");
+    assert_eq!(v["failures"][0]["migration"], "0001_create_users");
+}
+
+#[test]
+fn database_paths_that_are_not_files_and_a_private_scratch() {
+    let project = chatbot();
+    let dir = project.path();
+    // A configured database that does not exist: an empty run, with a warning.
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(0);
+    let v = run.json();
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([
+            "database instance/chatbot.db does not exist: the migrations ran on an empty database"
+        ])
+    );
+    // A folder, and a FIFO.
+    std::fs::create_dir_all(dir.join("instance/chatbot.db")).unwrap();
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "database_not_a_file");
+    std::fs::remove_dir(dir.join("instance/chatbot.db")).unwrap();
+    let status = Command::new("mkfifo")
+        .arg(dir.join("instance/chatbot.db"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "database_not_a_file");
+    std::fs::remove_file(dir.join("instance/chatbot.db")).unwrap();
+
+    // The scratch folder and copy are the owner's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let run = mc(dir, &["test-apply", "--engine", "native", "--keep"]);
+    run.code(0);
+    let kept = std::path::PathBuf::from(run.json()["scratch"].as_str().unwrap());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(kept.parent().unwrap()), 0o700);
+    assert_eq!(mode(&kept), 0o600);
+    std::fs::remove_dir_all(kept.parent().unwrap()).unwrap();
 }
