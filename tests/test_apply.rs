@@ -598,16 +598,16 @@ fn migrations_cannot_reach_the_real_database() {
     let (project, conn) = project_with_open_wal_database();
     let dir = project.path();
     let db = dir.join("instance/chatbot.db");
-    let before = (file_bytes(&db), listing(&db.parent().unwrap()));
+    let before = (file_bytes(&db), listing(db.parent().unwrap()));
     assert!(
         before.0.iter().all(Option::is_some),
         "db, -wal and -shm exist"
     );
     let absolute = db.display().to_string();
     let attacks = [
-        format!("ATTACH DATABASE 'instance/chatbot.db' AS live"),
+        "ATTACH DATABASE 'instance/chatbot.db' AS live".to_string(),
         format!("ATTACH DATABASE '{absolute}' AS live"),
-        format!("ATTACH DATABASE 'instance/' || 'chatbot.db' AS live"),
+        "ATTACH DATABASE 'instance/' || 'chatbot.db' AS live".to_string(),
         format!("ATTACH DATABASE 'file:{absolute}?mode=rw' AS live"),
         "VACUUM INTO 'instance/stolen.db'".to_string(),
         "SELECT load_extension('instance/evil')".to_string(),
@@ -630,7 +630,7 @@ fn migrations_cannot_reach_the_real_database() {
         assert_eq!(f["step"], 1, "{attack}: {v}");
         assert!(f["hint"].as_str().unwrap().contains("sealed scratch copy"));
         assert_eq!(
-            (file_bytes(&db), listing(&db.parent().unwrap())),
+            (file_bytes(&db), listing(db.parent().unwrap())),
             before,
             "{attack}: the real database or its folder changed"
         );
@@ -654,7 +654,7 @@ fn migrations_cannot_reach_the_real_database() {
         assert_eq!(code, 1, "{call}: {v}");
         assert_eq!(v["failures"][0]["code"], "outside_scratch", "{call}: {v}");
         assert_eq!(
-            (file_bytes(&db), listing(&db.parent().unwrap())),
+            (file_bytes(&db), listing(db.parent().unwrap())),
             before,
             "{call}: the real database or its folder changed"
         );
