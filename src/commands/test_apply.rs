@@ -87,15 +87,20 @@ fn read_migrations(config: &ProjectConfig, engine: &Engine) -> Result<Vec<Migrat
     })
 }
 
-/// The post-apply hooks, read for the native engine (yoyo reads its own).
-fn read_hooks(config: &ProjectConfig) -> Result<Vec<Migration>, AppError> {
+/// The post-apply hooks. The native engine runs them and needs every one;
+/// the yoyo engine runs its own, and ours only tell which tables they touch.
+fn read_hooks(config: &ProjectConfig, strict: bool) -> Result<Vec<Migration>, AppError> {
     let display = |p: &Path| config.display(p);
     let found = migrations::discover(&config.migrations, &display)?;
-    found
-        .hooks
-        .iter()
-        .map(|h| migrations::read(h).map_err(|e| e.into_app_error(&display(&h.path))))
-        .collect()
+    let mut hooks = Vec::new();
+    for h in &found.hooks {
+        match migrations::read(h) {
+            Ok(m) => hooks.push(m),
+            Err(e) if strict => return Err(e.into_app_error(&display(&h.path))),
+            Err(_) => {}
+        }
+    }
+    Ok(hooks)
 }
 
 /// The configured database file when it exists; a missing one is a warning
@@ -183,7 +188,7 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
     let mut load_failures: Vec<Failure> = Vec::new();
     let (mut runner, pending_ids): (Box<dyn Runner>, Vec<String>) = match &engine {
         Engine::Native => {
-            let native = Native::open(&scratch.path, read_hooks(&config)?)?;
+            let native = Native::open(&scratch.path, read_hooks(&config, true)?)?;
             let done = engine::applied_ids(native.conn());
             let ids = ordered
                 .iter()
@@ -213,7 +218,8 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
     } else if let Some(only) = &args.only {
         pending = narrow(pending, &ordered, only)?;
     }
-    let mut round_trip = round_trip::run(runner.as_mut(), &pending, &[], &args.query)?;
+    let hooks = read_hooks(&config, false)?;
+    let mut round_trip = round_trip::run(runner.as_mut(), &pending, &hooks, &args.query)?;
     round_trip.failures.splice(0..0, load_failures);
     drop(runner);
     let kept = args.keep.then(|| scratch.keep().display().to_string());

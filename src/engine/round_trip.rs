@@ -108,8 +108,8 @@ pub struct QueryResult {
 
 const QUERY_ROWS: usize = 200;
 
-fn snapshot(conn: &Connection) -> Result<Schema, AppError> {
-    schema::introspect(conn)
+fn snapshot(conn: &Connection, previous: &Schema) -> Result<Schema, AppError> {
+    schema::introspect_reusing(conn, Some(previous))
 }
 
 fn is_project_table(name: &str) -> bool {
@@ -302,7 +302,7 @@ pub fn run(
         failures.push(f);
     };
     let probed = probe_touched(runner.reader(), pending, hooks);
-    let s0 = snapshot(runner.reader())?;
+    let s0 = schema::introspect(runner.reader())?;
     let before: Vec<(String, Option<i64>)> = probed
         .iter()
         .map(|t| (t.clone(), count(runner.reader(), &s0, t)))
@@ -321,7 +321,7 @@ pub fn run(
             fail(&mut failures, runner, f);
             break;
         }
-        let now = snapshot(runner.reader())?;
+        let now = snapshot(runner.reader(), &previous)?;
         per_migration.push(MigrationChanges {
             migration: m.file.id.clone(),
             changes: schema::diff(&previous, &now),
@@ -335,7 +335,7 @@ pub fn run(
             fail(&mut failures, runner, f);
         }
     }
-    let s1 = snapshot(runner.reader())?;
+    let s1 = snapshot(runner.reader(), &previous)?;
     let mut touched: BTreeSet<String> = probed.clone();
     touched.extend(
         runner
@@ -364,6 +364,7 @@ pub fn run(
         .iter()
         .filter(|m| applied.contains(&m.file.id))
         .collect();
+    let mut last = s1.clone();
     for (i, m) in applied_pending.iter().enumerate().rev() {
         if let Err(f) = runner.run(m, Phase::Rollback) {
             fail(&mut failures, runner, f);
@@ -372,14 +373,15 @@ pub fn run(
         }
         // Each rollback must restore the schema its migration started from;
         // what a later migration's rollback already left behind is not repeated.
-        let after = snapshot(runner.reader())?;
+        let after = snapshot(runner.reader(), &last)?;
         let left = schema::diff(&befores[i], &after).lines();
         for line in left.iter().filter(|l| !residue.contains(l)) {
             rollback_differences.push(format!("{}: after its rollback, {line}", m.file.id));
         }
         residue = left;
+        last = after;
     }
-    let s2 = snapshot(runner.reader())?;
+    let s2 = snapshot(runner.reader(), &last)?;
     let rollback_diff = schema::diff(&s0, &s2);
     let restores_schema =
         rollback_ok && rollback_diff.is_empty() && rollback_differences.is_empty();
@@ -419,7 +421,7 @@ pub fn run(
             }
         }
     }
-    let s3 = snapshot(runner.reader())?;
+    let s3 = snapshot(runner.reader(), &s2)?;
     let reapply_diff = schema::diff(&s1, &s3);
     let mut reapply_differences = reapply_diff.lines();
     reapply_ok &= reapply_diff.is_empty();
