@@ -82,14 +82,21 @@ conn.commit()
 conn.close()
 PY
   cat "$db" > /dev/null
-  fresh_cp() { rm -f "$work/copy.db"; cp "$1" "$work/copy.db"; }
+  # cp to a new file, timed alone (test-apply's figure also includes
+  # removing its copy, which for 1 GiB on ext4 is about 60 ms).
+  cp_only() { cp "$1" "$work/copy.db"; }
   whole=$(best 3 "$bin" test-apply -C "$work/big$mib" --engine native --database "sqlite:///$db")
-  cp_ms=$(best 3 fresh_cp "$db")
+  cp_ms=999999999
+  for _ in 1 2 3; do
+    rm -f "$work/copy.db"
+    t=$(best 1 cp_only "$db")
+    (( t < cp_ms )) && cp_ms=$t
+  done
   schema=$(best 3 "$bin" test-apply -C "$work/big$mib" --engine native --database "sqlite:///$db" --schema-only)
   rm -f "$work/copy.db"
   echo "$(du -m "$db" | cut -f1) MiB database, nothing pending:"
   echo "  whole test-apply run (copy, snapshots, checks): ${whole} ms"
-  echo "  cp of the same file to a new file:              ${cp_ms} ms"
+  echo "  cp of the same file to a new file (no rm):     ${cp_ms} ms"
   echo "  ratio: $(ratio "$whole" "$cp_ms") (target <= 1.5x)"
   echo "  --schema-only run: ${schema} ms"
   rm -rf "$work/big$mib"
