@@ -99,6 +99,7 @@ pub struct TestApplyArgs {
     /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+    /// Which engine runs the migrations.
     #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
     pub engine: EngineChoice,
     /// The yoyo executable (default: .venv/bin/yoyo in the project, else yoyo on PATH).

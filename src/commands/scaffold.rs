@@ -309,6 +309,16 @@ pub fn identifier(name: &str, what: &str) -> Result<String, AppError> {
             "choose another name",
         ));
     }
+    if crate::sqlite::schema::YOYO_TABLES
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(name))
+    {
+        return Err(refuse(
+            "reserved_name",
+            format!("{what} `{name}` is one of yoyo's own tables"),
+            "choose another name: yoyo keeps its bookkeeping in _yoyo_migration, _yoyo_log, _yoyo_version and yoyo_lock",
+        ));
+    }
     Ok(name.to_string())
 }
 
@@ -643,11 +653,17 @@ fn rehearse(engine: &Native, plan: &Plan) -> Result<(), AppError> {
                     format!("`{}` reaches outside the database ({what})", one_line(apply)),
                     "a migration may only change its own database: remove the ATTACH, VACUUM INTO or extension loading",
                 ),
-                None => refuse(
-                    "sql_error",
-                    format!("SQLite rejects `{}`: {}", one_line(apply), e.message),
-                    "fix the column definition or SQL; SQLite's message says what is wrong",
-                ),
+                None => {
+                    let data_only = fails_on_rows(apply, &e.message, &[]);
+                    if data_only.code != "fails_on_existing_rows" {
+                        return data_only;
+                    }
+                    refuse(
+                        "sql_error",
+                        format!("SQLite rejects `{}`: {}", one_line(apply), e.message),
+                        "fix the column definition or SQL; SQLite's message says what is wrong",
+                    )
+                }
             })?;
         }
         for (_, rollback) in plan.steps.iter().rev() {
@@ -674,65 +690,163 @@ fn rehearse(engine: &Native, plan: &Plan) -> Result<(), AppError> {
         Ok(())
     })();
     let _ = conn.execute_batch("ROLLBACK TO scaffold; RELEASE scaffold");
+    result?;
+    let touched = engine.seal().take_touched();
+    if let Some(t) = touched.iter().find(|t| {
+        crate::sqlite::schema::YOYO_TABLES
+            .iter()
+            .any(|y| y.eq_ignore_ascii_case(t))
+    }) {
+        return Err(refuse(
+            "reserved_name",
+            format!("the migration writes `{t}`, one of yoyo's own tables"),
+            "leave _yoyo_migration, _yoyo_log, _yoyo_version and yoyo_lock to yoyo; choose another name",
+        ));
+    }
+    rehearse_on_rows(engine, plan)
+}
+
+/// Apply and roll back the plan again with a row in every table, so what
+/// SQLite refuses only on a table that has rows is refused here, not on the
+/// developer's database.
+fn rehearse_on_rows(engine: &Native, plan: &Plan) -> Result<(), AppError> {
+    let conn = engine.conn();
+    conn.execute_batch("SAVEPOINT scaffold_rows")
+        .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
+    let result = (|| {
+        let seeded = crate::engine::native::seed_rows(conn);
+        for (apply, _) in &plan.steps {
+            if let Err(e) = engine.execute_step(apply) {
+                return Err(fails_on_rows(apply, &e.message, &seeded));
+            }
+        }
+        for (apply, rollback) in plan.steps.iter().rev() {
+            if let Err(e) = engine.execute_step(rollback) {
+                return Err(refuse(
+                    "rollback_error",
+                    format!(
+                        "the rollback `{}` of `{}` fails once the table has rows: {}",
+                        one_line(rollback),
+                        one_line(apply),
+                        e.message
+                    ),
+                    "give each step a rollback that works on a table with rows",
+                ));
+            }
+        }
+        Ok(())
+    })();
+    let _ = conn.execute_batch("ROLLBACK TO scaffold_rows; RELEASE scaffold_rows");
     result
+}
+
+/// The refusal for a step that works on empty tables and fails with rows.
+fn fails_on_rows(sql: &str, message: &str, seeded: &[String]) -> AppError {
+    let lower = message.to_ascii_lowercase();
+    let (code, hint) = if lower.contains("non-constant default") && lower.contains("add") {
+        (
+            "non_constant_default",
+            "SQLite adds a column to a table with rows only with a constant default: give a constant DEFAULT, or add the column without one and fill it in a second step (UPDATE ... SET), or rebuild the table",
+        )
+    } else if lower.contains("stored column") {
+        (
+            "stored_generated_column",
+            "SQLite cannot add a STORED generated column to a table with rows: make it VIRTUAL, or rebuild the table with the column",
+        )
+    } else if lower.contains("not null column with default value null") {
+        (
+            "not_null_without_default",
+            "a NOT NULL column needs a non-NULL DEFAULT to be added to a table with rows: give it one, or add it nullable, fill it, and rebuild the table with NOT NULL",
+        )
+    } else if lower.contains("check constraint failed")
+        && sql.to_ascii_uppercase().contains("ADD COLUMN")
+    {
+        (
+            "check_fails_on_default",
+            "existing rows would get the column's default, and the default breaks its CHECK: choose a default the CHECK accepts",
+        )
+    } else {
+        (
+            "fails_on_existing_rows",
+            "the statement works on an empty table only: change it so that it also works on rows (SQLite's message says why)",
+        )
+    };
+    refuse(
+        code,
+        format!(
+            "`{}` fails where the table has rows: {message}{}",
+            one_line(sql),
+            if seeded.is_empty() {
+                String::new()
+            } else {
+                format!(" (rehearsed with a row in {})", seeded.join(", "))
+            }
+        ),
+        hint,
+    )
 }
 
 fn one_line(sql: &str) -> String {
     sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// A Python string literal holding `s` exactly, triple-quoted when it spans
-/// lines (then indented by `indent` for the closing quotes).
+/// A Python string literal holding `s` exactly. A statement that spans lines
+/// becomes one literal per line, joined by Python's implicit concatenation and
+/// indented by `indent` outside the quotes, so no indentation ever enters the
+/// SQL (a newline inside an SQL string literal stays exactly as given).
 fn py_literal(s: &str, indent: usize) -> String {
-    if s.contains('\n') {
-        let escaped = s.replace('\\', "\\\\").replace("\"\"\"", "\\\"\\\"\\\"");
-        let escaped = if escaped.ends_with('"') {
-            format!("{}\\\"", &escaped[..escaped.len() - 1])
-        } else {
-            escaped
-        };
-        // The SQL starts on the line after the quotes; the literal holds the indentation too.
-        format!("\"\"\"{}\"\"\"", indented(&escaped, indent))
-    } else {
-        let mut out = String::from("\"");
-        for c in s.chars() {
-            match c {
-                '\\' => out.push_str("\\\\"),
-                '"' => out.push_str("\\\""),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c => out.push(c),
-            }
-        }
-        out.push('"');
-        out
-    }
-}
-
-/// The SQL a triple-quoted literal from `py_literal` holds.
-fn literal_value(s: &str, indent: usize) -> String {
-    if s.contains('\n') {
-        indented(s, indent)
-    } else {
-        s.to_string()
-    }
-}
-
-/// `s` on its own lines, each non-empty line indented by `indent` spaces,
-/// followed by the indentation of the closing quotes.
-fn indented(s: &str, indent: usize) -> String {
     let pad = " ".repeat(indent);
-    let body: Vec<String> = s
-        .split('\n')
-        .map(|l| {
-            if l.is_empty() {
-                String::new()
-            } else {
-                format!("{pad}{l}")
+    let mut pieces: Vec<String> = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('\n') {
+        pieces.push(quote_py(&rest[..=i]));
+        rest = &rest[i + 1..];
+    }
+    if !rest.is_empty() || pieces.is_empty() {
+        pieces.push(quote_py(rest));
+    }
+    pieces.join(&format!("\n{pad}"))
+}
+
+/// `s` as one double-quoted Python literal: backslashes, quotes and control
+/// characters escaped, everything else as it is.
+fn quote_py(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
             }
-        })
-        .collect();
-    format!("\n{}\n{pad}", body.join("\n"))
+            c if matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Text for the inside of a `"""` docstring that Python reads back as `s`.
+fn docstring_text(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn template_source(root: &Path, name: &str) -> Result<String, AppError> {
@@ -777,7 +891,7 @@ fn render(root: &Path, plan: &Plan, depends: Option<&str>) -> Result<String, App
         .collect();
     let text = env
         .get_template(plan.template)
-        .and_then(|t| t.render(context! { docstring => plan.docstring, depends => depends, steps => steps, kind => plan.kind }))
+        .and_then(|t| t.render(context! { docstring => docstring_text(&plan.docstring), depends => depends, steps => steps, kind => plan.kind }))
         .map_err(err)?;
     Ok(text)
 }
@@ -873,6 +987,7 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
         let path: PathBuf = config.migrations.join(format!("{id}.py"));
         let text = render(&config.root, &plan, depends.as_deref())?;
         verify(&text, &plan, depends.as_deref())?;
+        compile_check(&config.root, &text)?;
         let warnings: Vec<next_number::Warning> = numbers
             .warnings
             .into_iter()
@@ -912,6 +1027,49 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
     }
 }
 
+/// Compile the file with the project's Python (the interpreter of the yoyo
+/// test-apply would use), so a file Python rejects is never written. Without
+/// a Python, the read-back by our reader is the check.
+fn compile_check(root: &Path, text: &str) -> Result<(), AppError> {
+    use std::io::Write;
+    let Some(python) =
+        crate::engine::find_yoyo(None, root).and_then(|y| crate::engine::yoyo::python_of(&y).ok())
+    else {
+        return Ok(());
+    };
+    const CHECK: &str = "import sys\nsrc = sys.stdin.buffer.read()\ntry:\n    compile(src, 'migration', 'exec')\nexcept (SyntaxError, ValueError) as e:\n    print('line %s: %s' % (getattr(e, 'lineno', '?'), getattr(e, 'msg', e)))\n    sys.exit(1)\n";
+    let child = std::process::Command::new(&python[0])
+        .args(&python[1..])
+        .args(["-c", CHECK])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return Ok(());
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(text.as_bytes());
+    }
+    let Ok(out) = child.wait_with_output() else {
+        return Ok(());
+    };
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(1) => Err(refuse(
+            "generated_file_invalid",
+            format!(
+                "Python cannot compile the migration scaffold would write ({})",
+                String::from_utf8_lossy(&out.stdout).trim()
+            ),
+            "remove the characters Python rejects from the description or the SQL (or fix the template override in .migration-creator/templates/, if there is one), and run again",
+        )),
+        // A Python that cannot run the check is no verdict; the read-back stands.
+        _ => Ok(()),
+    }
+}
+
 /// Read the rendered file back with our own reader: it must hold exactly the
 /// planned steps and dependency.
 fn verify(text: &str, plan: &Plan, depends: Option<&str>) -> Result<(), AppError> {
@@ -928,7 +1086,7 @@ fn verify(text: &str, plan: &Plan, depends: Option<&str>) -> Result<(), AppError
     let want: Vec<(String, Option<String>)> = plan
         .steps
         .iter()
-        .map(|(a, r)| (literal_value(a, 8), Some(literal_value(r, 8))))
+        .map(|(a, r)| (a.clone(), Some(r.clone())))
         .collect();
     let got: Vec<(String, Option<String>)> = read
         .steps
@@ -936,7 +1094,12 @@ fn verify(text: &str, plan: &Plan, depends: Option<&str>) -> Result<(), AppError
         .map(|s| (s.apply.clone(), s.rollback.clone()))
         .collect();
     let deps_ok = read.depends == depends.map(|d| vec![d.to_string()]).unwrap_or_default();
-    if want != got || !deps_ok {
+    // A template override may leave the docstring out; one it keeps must read back as given.
+    let doc_ok = read
+        .docstring
+        .as_deref()
+        .is_none_or(|d| d.trim() == plan.docstring.trim());
+    if want != got || !deps_ok || !doc_ok {
         return Err(AppError::env(
             "template_error",
             "the generated file does not hold the planned steps when read back",
@@ -1030,13 +1193,16 @@ mod tests {
             "DROP TABLE \"a\\b\"",
             "CREATE TABLE t (\n    a TEXT DEFAULT '\"\"\"'\n)",
             "x\ny\"",
+            "INSERT INTO t VALUES ('line1\nline2\n\tindented\r\n')\n",
+            "\\N{bogus} \u{2028} \u{7}",
+            "",
         ] {
             let src = format!(
                 "from yoyo import step\nstep({}, None)\n",
                 py_literal(sql, 8)
             );
             let m = crate::migrations::python::read(&src).unwrap();
-            assert_eq!(m.steps[0].apply, literal_value(sql, 8), "{src}");
+            assert_eq!(m.steps[0].apply, sql, "{src}");
         }
     }
 }

@@ -286,6 +286,123 @@ fn first_line(sql: &str) -> String {
     }
 }
 
+/// Put one row in every ordinary table of `conn` that has none, made up to
+/// fit each column's type, default and constraints (columns with a default
+/// keep it; an INTEGER PRIMARY KEY is left to SQLite). A table no made-up row
+/// fits is left empty. Returns the tables that got a row.
+pub fn seed_rows(conn: &Connection) -> Vec<String> {
+    let tables: Vec<(String, String)> = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                ))
+            })
+            .map(|rows| rows.flatten().collect())
+        })
+        .unwrap_or_default();
+    let mut seeded = Vec::new();
+    for (table, sql) in tables {
+        if sql.to_ascii_uppercase().starts_with("CREATE VIRTUAL")
+            || schema::YOYO_TABLES.contains(&table.as_str())
+        {
+            continue;
+        }
+        let q = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+        let empty = conn
+            .query_row(
+                &format!("SELECT NOT EXISTS (SELECT 1 FROM {})", q(&table)),
+                [],
+                |r| r.get::<_, bool>(0),
+            )
+            .unwrap_or(false);
+        if !empty {
+            continue;
+        }
+        // (name, declared type, not null, has default, pk position, hidden)
+        let columns: Vec<(String, String, bool, bool, i64, i64)> = conn
+            .prepare(&format!("PRAGMA table_xinfo({})", q(&table)))
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    Ok((
+                        r.get(1)?,
+                        r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+                        r.get::<_, i64>(3)? != 0,
+                        r.get::<_, Option<String>>(4)?.is_some(),
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                })
+                .map(|rows| rows.flatten().collect())
+            })
+            .unwrap_or_default();
+        let pk_count = columns.iter().filter(|c| c.4 > 0).count();
+        let value = |ty: &str, alt: bool| -> &'static str {
+            let ty = ty.to_ascii_uppercase();
+            if ty.contains("INT") {
+                if alt {
+                    "0"
+                } else {
+                    "1"
+                }
+            } else if ty.contains("REAL")
+                || ty.contains("FLOA")
+                || ty.contains("DOUB")
+                || ty.contains("NUM")
+                || ty.contains("DEC")
+            {
+                if alt {
+                    "0.0"
+                } else {
+                    "1.5"
+                }
+            } else if ty.contains("BLOB") {
+                "x'00'"
+            } else if alt {
+                "''"
+            } else {
+                "'x'"
+            }
+        };
+        for alt in [false, true] {
+            let chosen: Vec<&(String, String, bool, bool, i64, i64)> = columns
+                .iter()
+                .filter(|c| c.5 == 0)
+                .filter(|c| !c.3)
+                .filter(|c| !(pk_count == 1 && c.4 == 1 && c.1.eq_ignore_ascii_case("INTEGER")))
+                .filter(|c| !alt || c.2 || c.4 > 0)
+                .collect();
+            let sql = if chosen.is_empty() {
+                format!("INSERT INTO {} DEFAULT VALUES", q(&table))
+            } else {
+                format!(
+                    "INSERT INTO {} ({}) VALUES ({})",
+                    q(&table),
+                    chosen
+                        .iter()
+                        .map(|c| q(&c.0))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    chosen
+                        .iter()
+                        .map(|c| value(&c.1, alt))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            if conn.execute_batch(&sql).is_ok() {
+                seeded.push(table.clone());
+                break;
+            }
+        }
+    }
+    seeded
+}
+
 /// Whether `sql` holds anything but whitespace and comments.
 pub fn has_statement(sql: &str) -> bool {
     let mut rest = sql.trim_start();
