@@ -118,8 +118,8 @@ pub struct TestApplyArgs {
     /// go in the report (repeatable).
     #[arg(long, value_name = "SQL")]
     pub query: Vec<String>,
-    /// Stop a yoyo engine run that takes longer than this.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    /// Stop a run (either engine) that takes longer than this.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
 }
 

@@ -432,8 +432,12 @@ fn closed_wal_and_read_only_databases_are_copied_without_creating_files() {
     let db = dir.join("instance/chatbot.db");
     std::fs::create_dir_all(db.parent().unwrap()).unwrap();
     let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch("CREATE TABLE early (id TEXT PRIMARY KEY); PRAGMA journal_mode = WAL;")
-        .unwrap();
+    conn.execute_batch(
+        "CREATE TABLE early (id TEXT PRIMARY KEY);
+         CREATE TABLE _yoyo_migration (migration_hash VARCHAR(64), migration_id VARCHAR(255), applied_at_utc TIMESTAMP, PRIMARY KEY (migration_hash));
+         PRAGMA journal_mode = WAL;",
+    )
+    .unwrap();
     drop(conn);
     let listing = || {
         let mut v: Vec<String> = std::fs::read_dir(db.parent().unwrap())
@@ -448,6 +452,20 @@ fn closed_wal_and_read_only_databases_are_copied_without_creating_files() {
     run.code(0);
     let v = run.json();
     assert_eq!(v["database"]["mode"], "full");
+    // The schema-only copy of a closed WAL database that holds yoyo's tables
+    // reads their rows without a second open of the file.
+    let run = mc_with_home(
+        dir,
+        dir,
+        &["test-apply", "--engine", "native", "--schema-only"],
+    );
+    run.code(0);
+    assert_eq!(run.json()["database"]["mode"], "schema-only");
+    assert_eq!(
+        (listing(), file_bytes(&db)),
+        before,
+        "--schema-only created or changed files"
+    );
     assert!(
         v["changes"]["total"]["tables_added"]
             .as_array()
@@ -643,6 +661,11 @@ fn migrations_cannot_reach_the_real_database() {
         "sqlite3.connect('instance/chatbot.db')".to_string(),
         format!("sqlite3.Connection({absolute:?})"),
         format!("sqlite3.connect('file:{absolute}', uri=True)"),
+        // SQLite takes the last `mode`: this one opens the file read-write.
+        format!("sqlite3.connect('file:{absolute}?mode=memory&mode=rw', uri=True)"),
+        format!("sqlite3.connect('file:{absolute}?mode=memory&mode=rw')"),
+        // Lifting the seal of the connection yoyo hands the step.
+        format!("(conn.set_authorizer(None), conn)[1]; real = sqlite3.connect({absolute:?})"),
     ] {
         write(
             &dir.join("migrations/0005_attack.py"),
@@ -885,4 +908,93 @@ fn database_paths_that_are_not_files_and_a_private_scratch() {
     assert_eq!(mode(kept.parent().unwrap()), 0o700);
     assert_eq!(mode(&kept), 0o600);
     std::fs::remove_dir_all(kept.parent().unwrap()).unwrap();
+}
+
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn engines_agree_where_connections_and_transactions_differ() {
+    let project = chatbot();
+    let dir = project.path();
+    // A failing non-transactional migration whose undo fails midway: yoyo
+    // stops undoing there, and so does the native engine.
+    write(
+        &dir.join("migrations/0005_loose.py"),
+        "from yoyo import step\n\n__transactional__ = False\n\nsteps = [\n    step(\"CREATE TABLE a (x)\", \"DROP TABLE a\"),\n    step(\"INSERT INTO users (id, email) VALUES ('n', 'n@x')\", \"DELETE FROM nosuch\"),\n    step(\"CREATE TABLE b (x)\", \"DROP TABLE b\"),\n    step(\"INSERT INTO nosuch VALUES (1)\"),\n]\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["failures"][0]["step"], 4, "{v}");
+    std::fs::remove_file(dir.join("migrations/0005_loose.py")).unwrap();
+
+    // What a migration leaves on its connection does not outlive it (yoyo
+    // opens a connection per migration); a COMMIT inside a step, and a
+    // RELEASE of a savepoint the engine did not make, behave as under yoyo.
+    write(
+        &dir.join("migrations/0005_session.py"),
+        "from yoyo import step\n\nsteps = [\n    step(\"ATTACH ':memory:' AS scratchpad\", \"SELECT 1\"),\n    step(\"CREATE TEMP TABLE notes (x)\", \"SELECT 1\"),\n    step(\"CREATE TABLE kept (x)\", \"DROP TABLE kept\"),\n    step(\"COMMIT\", \"SELECT 1\"),\n]\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 0, "{v}");
+    write(
+        &dir.join("migrations/0005_session.py"),
+        "from yoyo import step\n\nsteps = [step(\"RELEASE step\", \"SELECT 1\")]\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 1, "{v}");
+    std::fs::remove_file(dir.join("migrations/0005_session.py")).unwrap();
+
+    // A statement that never ends is stopped by --timeout under both engines.
+    write(
+        &dir.join("migrations/0005_forever.py"),
+        "from yoyo import step\n\nsteps = [step(\"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c\")]\n",
+    );
+    for engine in ["native", "yoyo"] {
+        let (code, v) = test_apply(dir, engine, &["--timeout", "2"]);
+        assert_eq!(code, 1, "{engine}: {v}");
+        assert_eq!(v["failures"][0]["code"], "timeout", "{engine}: {v}");
+    }
+    std::fs::remove_file(dir.join("migrations/0005_forever.py")).unwrap();
+
+    // --query runs on a connection of its own that can only read: settings,
+    // transactions and endless queries cannot change the verdicts.
+    let (code, v) = both(
+        dir,
+        &[
+            "--timeout",
+            "5",
+            "--query",
+            "PRAGMA query_only = 1",
+            "--query",
+            "BEGIN",
+            "--query",
+            "PRAGMA locking_mode = EXCLUSIVE",
+            "--query",
+            "ATTACH ':memory:' AS x",
+            "--query",
+            "",
+            "--query",
+            "SELECT count(*) FROM users",
+        ],
+    );
+    assert_eq!(code, 0, "{v}");
+    let errors: Vec<bool> = v["queries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["error"].is_string())
+        .collect();
+    assert_eq!(errors, [true, true, true, true, true, false], "{v}");
+    assert_eq!(v["queries"][5]["rows"], serde_json::json!([[0]]));
+
+    // A group that ignores errors: yoyo undoes the whole group, which
+    // flattened steps cannot say, so the native engine refuses to guess.
+    write(
+        &dir.join("migrations/0005_group.py"),
+        "from yoyo import group, step\n\nsteps = [group([step(\"CREATE TABLE g (x)\", \"DROP TABLE g\"), step(\"INSERT INTO nosuch VALUES (1)\")], ignore_errors='all')]\n",
+    );
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(1);
+    assert_eq!(run.json()["error"]["code"], "unsupported_step");
+    let (code, v) = test_apply(dir, "yoyo", &[]);
+    assert_eq!(code, 0, "{v}");
 }

@@ -179,6 +179,7 @@ fn narrow<'a>(
 
 pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
     let started = Instant::now();
+    let deadline = started + Duration::from_secs(args.timeout);
     let config = ProjectConfig::load(root, args.dir.as_deref(), args.database.as_deref())?;
     let engine = choose_engine(args, &config.root)?;
     let ordered = read_migrations(&config, &engine)?;
@@ -188,7 +189,8 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
     let mut load_failures: Vec<Failure> = Vec::new();
     let (mut runner, pending_ids): (Box<dyn Runner>, Vec<String>) = match &engine {
         Engine::Native => {
-            let native = Native::open(&scratch.path, read_hooks(&config, true)?)?;
+            let mut native = Native::open(&scratch.path, read_hooks(&config, true)?)?;
+            native.set_deadline(deadline);
             let done = engine::applied_ids(native.conn());
             let ids = ordered
                 .iter()
@@ -198,12 +200,7 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
             (Box::new(native), ids)
         }
         Engine::Yoyo(yoyo) => {
-            let mut driver = Yoyo::start(
-                yoyo,
-                &scratch.path,
-                &config.migrations,
-                Duration::from_secs(args.timeout),
-            )?;
+            let mut driver = Yoyo::start(yoyo, &scratch.path, &config.migrations, deadline)?;
             load_failures = std::mem::take(&mut driver.load_failures);
             let ids = std::mem::take(&mut driver.pending);
             (Box::new(driver), ids)
@@ -219,7 +216,12 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
         pending = narrow(pending, &ordered, only)?;
     }
     let hooks = read_hooks(&config, false)?;
-    let mut round_trip = round_trip::run(runner.as_mut(), &pending, &hooks, &args.query)?;
+    let options = round_trip::Options {
+        db: &scratch.path,
+        queries: &args.query,
+        deadline,
+    };
+    let mut round_trip = round_trip::run(runner.as_mut(), &pending, &hooks, &options)?;
     round_trip.failures.splice(0..0, load_failures);
     drop(runner);
     let kept = args.keep.then(|| scratch.keep().display().to_string());

@@ -11,7 +11,9 @@ use super::{Failure, Phase};
 /// The failure code for SQLite's message.
 pub fn code_for(message: &str) -> &'static str {
     let m = message.to_ascii_lowercase();
-    if m.contains("constraint failed")
+    if m == "interrupted" {
+        "timeout"
+    } else if m.contains("constraint failed")
         || m.contains("cannot add a not null column")
         || m.contains("cannot add a column with non-constant default")
     {
@@ -61,6 +63,10 @@ fn hint(conn: &Connection, f: &Failure) -> String {
             )
         }),
         "outside_scratch" => outside_scratch_hint("a statement that reaches another file"),
+        "timeout" => format!(
+            "{where_} of {} was still running when --timeout ran out: a statement that never ends (a recursive query without a limit?) or a slow one on a large table; fix it, or raise --timeout",
+            f.migration
+        ),
         _ => format!(
             "fix {where_} of {}: SQLite's message says what is wrong; run `migration-creator schema` to see the tables and columns it can use",
             f.migration
@@ -72,7 +78,7 @@ fn constraint_hint(conn: &Connection, f: &Failure) -> Option<String> {
     let error = f.error.as_str();
     if let Some(rest) = error.strip_prefix("UNIQUE constraint failed: ") {
         let (table, columns) = table_columns(conn, rest)?;
-        return unique_hint(conn, &table, &columns);
+        return unique_hint(conn, &table, &columns, f.sql.as_deref().unwrap_or(""));
     }
     if let Some(rest) = error.strip_prefix("NOT NULL constraint failed: ") {
         let (table, columns) = table_columns(conn, rest)?;
@@ -124,8 +130,15 @@ fn constraint_hint(conn: &Connection, f: &Failure) -> Option<String> {
     None
 }
 
-fn unique_hint(conn: &Connection, table: &str, columns: &[String]) -> Option<String> {
-    let cols: Vec<String> = columns.iter().map(|c| quote(c)).collect();
+fn unique_hint(conn: &Connection, table: &str, columns: &[String], sql: &str) -> Option<String> {
+    // Values that collide under the index's collation (`COLLATE NOCASE`) are duplicates too.
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|c| match collation(sql, c) {
+            Some(coll) => format!("{} COLLATE {coll}", quote(c)),
+            None => quote(c),
+        })
+        .collect();
     let list = cols.join(", ");
     let not_null = cols
         .iter()
@@ -169,6 +182,20 @@ fn unique_hint(conn: &Connection, table: &str, columns: &[String]) -> Option<Str
         columns.join(", "),
         sample.join(", ")
     ))
+}
+
+/// The collation `sql` gives `column` (`column COLLATE NOCASE`), if any.
+fn collation(sql: &str, column: &str) -> Option<String> {
+    let words: Vec<&str> = sql
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ')' || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.windows(3).find_map(|w| {
+        let name = w[0].trim_matches(|c| matches!(c, '"' | '`' | '[' | ']'));
+        (name.eq_ignore_ascii_case(column) && w[1].eq_ignore_ascii_case("COLLATE"))
+            .then(|| w[2].trim_matches('"').to_string())
+            .filter(|c| c.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'))
+    })
 }
 
 /// `t.a, t.b` (or `index 'name'`) as the table and its columns.
@@ -437,6 +464,22 @@ mod tests {
         fill_hint(&conn, &mut f);
         assert!(
             f.hint.starts_with("1 row of u has NULL in age (id 'a')"),
+            "{}",
+            f.hint
+        );
+    }
+
+    #[test]
+    fn duplicates_under_a_collation_are_named() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('B'), ('b'), ('c');")
+            .unwrap();
+        let sql = "CREATE UNIQUE INDEX ix ON t (v COLLATE NOCASE)";
+        let err = conn.execute_batch(sql).unwrap_err().to_string();
+        let mut f = failure(&err, sql);
+        fill_hint(&conn, &mut f);
+        assert!(
+            f.hint.starts_with("2 rows of t share 1 value of (v)"),
             "{}",
             f.hint
         );

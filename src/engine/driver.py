@@ -52,6 +52,8 @@ import sqlite3  # noqa: E402
 import _sqlite3  # noqa: E402
 from urllib.parse import unquote  # noqa: E402
 
+ORIGINAL = _sqlite3.Connection
+
 STATE = {"refused": None, "touched": set(), "failed": None, "current": None}
 
 # Authorizer actions that write a table, and which argument names the table.
@@ -85,19 +87,22 @@ def authorizer(action, arg1, arg2, dbname, _source):
 
 
 def target(database, uri):
-    """The file a connect() call would open, or None for a database in memory."""
+    """The file a connect() call would open, or None for a database in memory.
+
+    A `file:` name is read as SQLite reads a URI (the last `mode` wins),
+    whatever `uri` says, so no spelling reaches a file unseen."""
     name = os.fsdecode(os.fspath(database))
     if name in ("", ":memory:"):
         return None
-    if uri and name.startswith("file:"):
+    if name.startswith("file:"):
         path, _, query = name[5:].partition("?")
-        if "mode=memory" in query.split("&"):
-            return None
+        path = path.partition("#")[0]
+        modes = [unquote(v) for k, _, v in (p.partition("=") for p in query.split("&")) if unquote(k) == "mode"]
         path = unquote(path)
         if path.startswith("//"):
-            path = path[2:]
-            path = path[path.index("/"):] if "/" in path else ""
-        if path in ("", ":memory:"):
+            rest = path[2:]
+            path = rest[rest.index("/"):] if "/" in rest else ""
+        if modes and modes[-1] == "memory" or path in ("", ":memory:"):
             return None
         name = path
     return os.path.realpath(name)
@@ -113,18 +118,30 @@ def check(database, uri):
 
 
 def seal(conn):
-    conn.set_authorizer(authorizer)
+    ORIGINAL.set_authorizer(conn, authorizer)
     if conn.in_transaction is False:
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA journal_mode = MEMORY")
 
 
-class SealedConnection(_sqlite3.Connection):
+class SealedConnection(ORIGINAL):
     def __init__(self, database, *args, **kwargs):
         uri = kwargs.get("uri", args[6] if len(args) > 6 else False)
         check(database, uri)
         super().__init__(database, *args, **kwargs)
         seal(self)
+
+    def set_authorizer(self, *args, **kwargs):
+        STATE["refused"] = "set_authorizer()"
+        raise sqlite3.OperationalError("changing the authorizer of a sealed connection is refused")
+
+    def enable_load_extension(self, *args, **kwargs):
+        STATE["refused"] = "enable_load_extension()"
+        raise sqlite3.OperationalError("loading extensions is refused")
+
+    def load_extension(self, *args, **kwargs):
+        STATE["refused"] = "load_extension()"
+        raise sqlite3.OperationalError("loading extensions is refused")
 
 
 _connect = sqlite3.connect
@@ -134,7 +151,7 @@ def sealed_connect(database, *args, **kwargs):
     kwargs.setdefault("factory", SealedConnection)
     if len(args) > 4:
         args = list(args)
-        if args[4] is _sqlite3.Connection:
+        if args[4] is ORIGINAL:
             args[4] = SealedConnection
     conn = _connect(database, *args, **kwargs)
     if not isinstance(conn, SealedConnection):

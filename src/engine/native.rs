@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::time::Instant;
 
 use rusqlite::Connection;
 use sha2::{Digest, Sha256};
@@ -32,6 +33,10 @@ pub struct Native {
     hooks: Vec<Migration>,
     /// Whether yoyo's bookkeeping tables are kept (false in memory).
     bookkeeping: bool,
+    /// Savepoints made so far (their names are `sp_N`, as yoyo's).
+    savepoints: std::cell::Cell<u64>,
+    /// When a step still running is interrupted.
+    deadline: Option<Instant>,
 }
 
 fn setup_error(e: rusqlite::Error) -> AppError {
@@ -73,6 +78,8 @@ impl Native {
             seal,
             hooks,
             bookkeeping,
+            savepoints: std::cell::Cell::new(0),
+            deadline: None,
         })
     }
 
@@ -84,10 +91,24 @@ impl Native {
         &self.seal
     }
 
+    /// Interrupt any step still running at `deadline` (it fails with
+    /// SQLite's `interrupted`, reported as a timeout).
+    pub fn set_deadline(&mut self, deadline: Instant) {
+        self.deadline = Some(deadline);
+    }
+
     /// Run one step's SQL as yoyo does on SQLite: a single statement.
     pub fn execute_step(&self, sql: &str) -> Result<(), StepError> {
         self.seal.take_refused();
-        execute(&self.conn, sql).map_err(|message| StepError {
+        if let Some(deadline) = self.deadline {
+            self.conn
+                .progress_handler(10_000, Some(move || Instant::now() > deadline));
+        }
+        let result = execute(&self.conn, sql);
+        if self.deadline.is_some() {
+            self.conn.progress_handler(0, None::<fn() -> bool>);
+        }
+        result.map_err(|message| StepError {
             message,
             refused: self.seal.take_refused(),
         })
@@ -121,35 +142,49 @@ impl Native {
                 executed.push(i);
                 continue;
             };
-            let savepoint = m.transactional && self.conn.execute_batch("SAVEPOINT step").is_ok();
+            // As yoyo: a savepoint per step, rolled back on an error, never
+            // released (the transaction's COMMIT does that).
+            let savepoint = if m.transactional && !self.conn.is_autocommit() {
+                let n = self.savepoints.get() + 1;
+                self.savepoints.set(n);
+                let name = format!("\"sp_{n}\"");
+                self.conn
+                    .execute_batch(&format!("SAVEPOINT {name}"))
+                    .is_ok()
+                    .then_some(name)
+            } else {
+                None
+            };
             let result = self.execute_step(sql);
-            if savepoint {
-                let end = if result.is_ok() {
-                    "RELEASE step"
-                } else {
-                    "ROLLBACK TO step; RELEASE step"
-                };
-                let _ = self.conn.execute_batch(end);
-            }
             let Err(error) = result else {
                 executed.push(i);
                 continue;
             };
+            if let Some(name) = savepoint {
+                let _ = self
+                    .conn
+                    .execute_batch(&format!("ROLLBACK TO SAVEPOINT {name}"));
+            }
             let ignored = matches!(
                 (m.steps[i].ignore_errors.as_deref(), phase.applies()),
                 (Some("all"), _) | (Some("apply"), true) | (Some("rollback"), false)
             );
             if ignored {
+                executed.push(i);
                 continue;
             }
             if m.transactional {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
             } else {
                 // As yoyo does without a transaction: undo the steps that ran,
-                // newest first, as far as their SQL allows.
+                // newest first, until an undo fails.
                 for &j in executed.iter().rev() {
                     if let Some(undo) = sql_of(j, !phase.applies()) {
-                        let _ = self.execute_step(undo);
+                        if self.execute_step(undo).is_err() {
+                            break;
+                        }
                     }
                 }
             }
@@ -186,12 +221,53 @@ impl Native {
                 })
                 .map_err(|e| fail("step_failed", e))?;
         }
-        if m.transactional {
+        // A step may have ended the transaction itself (COMMIT); yoyo's
+        // commit is then a no-op, and so is ours.
+        if m.transactional && !self.conn.is_autocommit() {
             self.conn
                 .execute_batch("COMMIT")
                 .map_err(|e| fail("step_failed", e))?;
         }
         Ok(())
+    }
+
+    /// Forget what a migration left on the connection, as yoyo's fresh
+    /// connection per migration does: attached databases, temporary
+    /// objects, a foreign_keys pragma turned on.
+    pub fn reset_session(&self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        let attached: Vec<String> = self
+            .conn
+            .prepare("PRAGMA database_list")
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, String>(1))
+                    .map(|rows| rows.flatten().collect())
+            })
+            .unwrap_or_default();
+        for name in attached.iter().filter(|n| *n != "main" && *n != "temp") {
+            let _ = self.conn.execute_batch(&format!(
+                "DETACH DATABASE \"{}\"",
+                name.replace('"', "\"\"")
+            ));
+        }
+        let temps: Vec<(String, String)> = self
+            .conn
+            .prepare("SELECT type, name FROM temp.sqlite_master WHERE type IN ('table', 'view', 'trigger')")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map(|rows| rows.flatten().collect())
+            })
+            .unwrap_or_default();
+        for (ty, name) in temps {
+            let _ = self.conn.execute_batch(&format!(
+                "DROP {} IF EXISTS temp.\"{}\"",
+                ty.to_ascii_uppercase(),
+                name.replace('"', "\"\"")
+            ));
+        }
+        let _ = self.conn.execute_batch("PRAGMA foreign_keys = OFF");
     }
 }
 
@@ -201,12 +277,16 @@ impl Runner for Native {
     }
 
     fn run(&mut self, m: &Migration, phase: Phase) -> Result<(), Failure> {
-        self.run_migration(m, phase, true)
+        let result = self.run_migration(m, phase, true);
+        self.reset_session();
+        result
     }
 
     fn hooks(&mut self, phase: Phase) -> Result<(), Failure> {
         for hook in &self.hooks {
-            self.run_migration(hook, phase, false)?;
+            let result = self.run_migration(hook, phase, false);
+            self.reset_session();
+            result?;
             if self.bookkeeping {
                 let _ = log(&self.conn, &hook.file.id, "apply");
             }

@@ -7,8 +7,13 @@
 
 use std::collections::BTreeSet;
 
+use std::path::Path;
+use std::time::Instant;
+
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
 use super::native::Native;
@@ -107,6 +112,7 @@ pub struct QueryResult {
 }
 
 const QUERY_ROWS: usize = 200;
+const QUERY_BYTES: usize = 1 << 20;
 
 fn snapshot(conn: &Connection, previous: &Schema) -> Result<Schema, AppError> {
     schema::introspect_reusing(conn, Some(previous))
@@ -123,10 +129,12 @@ fn probe_touched(
     reader: &Connection,
     pending: &[&Migration],
     hooks: &[Migration],
+    deadline: Instant,
 ) -> BTreeSet<String> {
-    let Ok(probe) = Native::in_memory() else {
+    let Ok(mut probe) = Native::in_memory() else {
         return BTreeSet::new();
     };
+    probe.set_deadline(deadline);
     let rows: Vec<(String, String)> = reader
         .prepare("SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'")
         .and_then(|mut s| {
@@ -144,6 +152,7 @@ fn probe_touched(
     probe.seal().take_touched();
     for m in pending.iter().copied().chain(hooks) {
         let _ = probe.run_migration(m, Phase::Apply, false);
+        probe.reset_session();
     }
     probe
         .seal()
@@ -223,8 +232,11 @@ fn integrity_check(conn: &Connection, tables: &BTreeSet<String>) -> Vec<String> 
     }
 }
 
-/// Run a read-only query on the scratch copy.
-pub fn query(conn: &Connection, sql: &str) -> QueryResult {
+/// Run a read-only query on the scratch copy, on a connection of its own
+/// that can only read: opened read-only, and an authorizer that lets through
+/// reading and pragmas that only report, nothing else (no transactions, no
+/// settings, no ATTACH). Results are cut at 200 rows and 1 MiB.
+pub fn query(db: &Path, sql: &str, deadline: Instant) -> QueryResult {
     let mut result = QueryResult {
         sql: sql.to_string(),
         columns: Vec::new(),
@@ -232,16 +244,63 @@ pub fn query(conn: &Connection, sql: &str) -> QueryResult {
         truncated: false,
         error: None,
     };
-    let mut stmt = match conn.prepare(sql) {
-        Ok(s) => s,
+    if !super::native::has_statement(sql) {
+        result.error = Some("empty query: give one SELECT statement".into());
+        return result;
+    }
+    let conn = match Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    ) {
+        Ok(c) => c,
         Err(e) => {
             result.error = Some(e.to_string());
             return result;
         }
     };
+    let _ = conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, QUERY_BYTES as i32);
+    let refused = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let note = refused.clone();
+    conn.authorizer(Some(move |ctx: AuthContext<'_>| match ctx.action {
+        AuthAction::Select
+        | AuthAction::Read { .. }
+        | AuthAction::Function { .. }
+        | AuthAction::Recursive => {
+            if let AuthAction::Function { function_name } = ctx.action {
+                if function_name.eq_ignore_ascii_case("load_extension") {
+                    *note.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some("load_extension()".into());
+                    return Authorization::Deny;
+                }
+            }
+            Authorization::Allow
+        }
+        AuthAction::Pragma {
+            pragma_value: None, ..
+        } => Authorization::Allow,
+        other => {
+            *note.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{other:?}"));
+            Authorization::Deny
+        }
+    }));
+    conn.progress_handler(10_000, Some(move || Instant::now() > deadline));
+    let mut stmt = match conn.prepare(sql) {
+        Ok(s) => s,
+        Err(e) => {
+            let why = refused.lock().unwrap_or_else(|e| e.into_inner()).take();
+            result.error = Some(match why {
+                Some(_) => {
+                    "refused: --query runs only statements that read (SELECT, pragmas that report)"
+                        .into()
+                }
+                None => e.to_string(),
+            });
+            return result;
+        }
+    };
     if !stmt.readonly() {
         result.error = Some(
-            "refused: --query runs only statements that read (SELECT, read-only PRAGMA)".into(),
+            "refused: --query runs only statements that read (SELECT, pragmas that report)".into(),
         );
         return result;
     }
@@ -251,21 +310,28 @@ pub fn query(conn: &Connection, sql: &str) -> QueryResult {
         .map(str::to_string)
         .collect();
     let width = result.columns.len();
+    let mut bytes = 0usize;
     let mut rows = stmt.raw_query();
     loop {
         match rows.next() {
             Ok(Some(row)) => {
-                if result.rows.len() == QUERY_ROWS {
+                if result.rows.len() == QUERY_ROWS || bytes > QUERY_BYTES {
                     result.truncated = true;
                     break;
                 }
-                result
-                    .rows
-                    .push((0..width).map(|i| json_value(row.get_ref(i))).collect());
+                let values: Vec<serde_json::Value> =
+                    (0..width).map(|i| json_value(row.get_ref(i))).collect();
+                bytes += values.iter().map(|v| v.to_string().len()).sum::<usize>();
+                result.rows.push(values);
             }
             Ok(None) => break,
             Err(e) => {
-                result.error = Some(e.to_string());
+                let text = e.to_string();
+                result.error = Some(if text == "interrupted" {
+                    "stopped: the query was still running when --timeout ran out".into()
+                } else {
+                    text
+                });
                 break;
             }
         }
@@ -289,19 +355,27 @@ fn json_value(v: rusqlite::Result<ValueRef<'_>>) -> serde_json::Value {
     }
 }
 
+/// Where the round trip runs and when it must stop.
+pub struct Options<'a> {
+    /// The scratch database (for `--query`'s own read-only connection).
+    pub db: &'a Path,
+    pub queries: &'a [String],
+    pub deadline: Instant,
+}
+
 /// Apply, roll back and re-apply `pending` through `runner`.
 pub fn run(
     runner: &mut dyn Runner,
     pending: &[&Migration],
     hooks: &[Migration],
-    queries: &[String],
+    options: &Options<'_>,
 ) -> Result<RoundTrip, AppError> {
     let mut failures: Vec<Failure> = Vec::new();
     let fail = |failures: &mut Vec<Failure>, runner: &dyn Runner, mut f: Failure| {
         diagnose::fill_hint(runner.reader(), &mut f);
         failures.push(f);
     };
-    let probed = probe_touched(runner.reader(), pending, hooks);
+    let probed = probe_touched(runner.reader(), pending, hooks, options.deadline);
     let s0 = schema::introspect(runner.reader())?;
     let before: Vec<(String, Option<i64>)> = probed
         .iter()
@@ -353,8 +427,11 @@ pub fn run(
             after_reapply: None,
         })
         .collect();
-    let query_results: Vec<QueryResult> =
-        queries.iter().map(|q| query(runner.reader(), q)).collect();
+    let query_results: Vec<QueryResult> = options
+        .queries
+        .iter()
+        .map(|q| query(options.db, q, options.deadline))
+        .collect();
 
     // Roll back, newest first.
     let mut rollback_ok = true;

@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use crate::error::AppError;
 use crate::sqlite::open::{open_source_inner, sqlite_error};
-use crate::sqlite::read_only_uri;
 use crate::sqlite::schema::YOYO_TABLES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -112,7 +111,7 @@ pub fn make(source: Option<&Path>, schema_only: bool) -> Result<Scratch, AppErro
                         | OpenFlags::SQLITE_OPEN_URI,
                 )
                 .map_err(|e| sqlite_error("creating the scratch database", e))?;
-                copy_schema(&src, &dst, src_path)?;
+                copy_schema(&src, &dst)?;
                 (Mode::SchemaOnly, bytes)
             } else if journal.eq_ignore_ascii_case("wal") && !immutable {
                 backup(&src, &path, src_path)?;
@@ -180,7 +179,7 @@ fn backup(src: &Connection, path: &Path, src_path: &Path) -> Result<(), AppError
     Ok(())
 }
 
-fn copy_schema(src: &Connection, dst: &Connection, src_path: &Path) -> Result<(), AppError> {
+fn copy_schema(src: &Connection, dst: &Connection) -> Result<(), AppError> {
     let e = |err| sqlite_error("copying the schema", err);
     let mut stmt = src
         .prepare("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid")
@@ -206,16 +205,25 @@ fn copy_schema(src: &Connection, dst: &Connection, src_path: &Path) -> Result<()
         .filter(|(ty, name, _)| ty == "table" && YOYO_TABLES.contains(&name.as_str()))
         .map(|(_, n, _)| n.as_str())
         .collect();
-    if !yoyo_tables.is_empty() {
-        dst.execute("ATTACH DATABASE ?1 AS src", [read_only_uri(src_path)])
+    // yoyo's rows go through the source connection already open (read-only,
+    // immutable where that creates nothing), never a second open of the file.
+    for t in yoyo_tables {
+        let mut read = src.prepare(&format!("SELECT * FROM \"{t}\"")).map_err(e)?;
+        let width = read.column_count();
+        let placeholders = vec!["?"; width].join(", ");
+        let mut write = dst
+            .prepare(&format!("INSERT INTO main.\"{t}\" VALUES ({placeholders})"))
             .map_err(e)?;
-        for t in yoyo_tables {
-            dst.execute_batch(&format!(
-                "INSERT INTO main.\"{t}\" SELECT * FROM src.\"{t}\""
-            ))
-            .map_err(e)?;
+        let mut rows = read.query([]).map_err(e)?;
+        while let Some(row) = rows.next().map_err(e)? {
+            let values: Vec<rusqlite::types::Value> = (0..width)
+                .map(|i| row.get(i))
+                .collect::<Result<_, _>>()
+                .map_err(e)?;
+            write
+                .execute(rusqlite::params_from_iter(values))
+                .map_err(e)?;
         }
-        dst.execute_batch("DETACH DATABASE src").map_err(e)?;
     }
     Ok(())
 }

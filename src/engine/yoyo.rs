@@ -103,8 +103,9 @@ impl Yoyo {
         yoyo: &Path,
         db: &Path,
         sources: &Path,
-        timeout: Duration,
+        deadline: Instant,
     ) -> Result<Yoyo, AppError> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
         let python = python_of(yoyo)?;
         let folder = db.parent().unwrap_or(Path::new("."));
         let script = folder.join("driver.py");
@@ -168,7 +169,7 @@ impl Yoyo {
             child,
             lines,
             stderr,
-            deadline: Instant::now() + timeout,
+            deadline,
             timeout,
             reader,
             touched: BTreeSet::new(),
@@ -268,7 +269,7 @@ impl Yoyo {
                     Phase::Apply,
                     "timeout",
                     format!(
-                        "yoyo did not finish within {} s and was stopped",
+                        "yoyo did not finish within --timeout ({} s) and was stopped",
                         self.timeout.as_secs()
                     ),
                 );

@@ -824,6 +824,18 @@ impl Parser<'_> {
                 Ok(Value::Steps(vec![self.steps.len() - 1]))
             }
             "group" | "transaction" => {
+                // yoyo undoes the whole group when one of its steps fails and
+                // the group ignores errors: not something flattened steps say.
+                if keywords
+                    .iter()
+                    .any(|(k, v)| k == "ignore_errors" && !matches!(v, Value::None))
+                {
+                    return Err(ReadError::unsupported(
+                        at.line,
+                        at.col,
+                        format!("`{name}(..., ignore_errors=...)`: yoyo undoes the whole group when a step fails"),
+                    ));
+                }
                 let members: Vec<Value> = match keywords.iter().find(|(k, _)| k == "steps") {
                     Some((_, v)) => vec![v.clone()],
                     None => positional,

@@ -60,10 +60,30 @@ pub fn open_source_inner(path: &Path) -> Result<(Connection, bool), AppError> {
     }
     Connection::open_with_flags(&uri, flags)
         .and_then(|c| {
-            c.query_row("PRAGMA journal_mode", [], |_| Ok(()))
+            c.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
                 .map(|_| (c, immutable))
         })
-        .map_err(|e| sqlite_error(&format!("opening {}", path.display()), e))
+        .map_err(|e| {
+            let non_empty = |s: &str| std::fs::metadata(side(s)).is_ok_and(|m| m.len() > 0);
+            let leftover = if non_empty("-journal") {
+                Some("-journal")
+            } else if is_wal && non_empty("-wal") && !side("-shm").exists() {
+                Some("-wal")
+            } else {
+                None
+            };
+            match leftover {
+                Some(file) => AppError::env(
+                    "database_needs_recovery",
+                    format!(
+                        "{} has a {file} file left by a write that did not finish ({e}); reading it would mean recovering it, which writes the database",
+                        path.display()
+                    ),
+                    "let the application (or `sqlite3 DATABASE 'PRAGMA quick_check'`) open the database once so SQLite recovers it, then run again",
+                ),
+                None => sqlite_error(&format!("opening {}", path.display()), e),
+            }
+        })
 }
 
 /// Open a database file the user named, read-only; it must exist.
