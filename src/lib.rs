@@ -16,6 +16,7 @@ pub mod fsutil;
 pub mod migrations;
 pub mod output;
 pub mod rules;
+pub mod scaffold;
 pub mod settings;
 pub mod sqlite;
 pub mod tools;
