@@ -125,18 +125,28 @@ pub struct TestApplyArgs {
 
 const SCAFFOLD_EXAMPLES: &str = "\
 Examples:
-  migration-creator scaffold create-table --table preferences --column \"user_id TEXT NOT NULL REFERENCES users(id)\"
-  migration-creator scaffold add-column --table conversations --column \"archived INTEGER NOT NULL DEFAULT 0\"
-  migration-creator scaffold create-index --table messages --columns conversation_id,created_at --unique
-  migration-creator scaffold drop-index --name idx_messages_old
-  migration-creator scaffold rename-column --table users --from fullname --to display_name
-  migration-creator scaffold rename-table --from prefs --to preferences
-  migration-creator scaffold sql --description backfill --apply \"UPDATE t SET a = 1\" --rollback \"UPDATE t SET a = 0\"
-  echo '{\"kind\": \"add-column\", \"table\": \"users\", \"column\": \"bio TEXT\"}' | migration-creator scaffold --spec -
+  migration-creator scaffold create-table --table preferences \\
+      --column \"user_id TEXT NOT NULL REFERENCES users(id)\"
+  migration-creator scaffold create-table --table memberships --primary-key user_id,team_id \\
+      --column \"user_id TEXT NOT NULL\" --column \"team_id TEXT NOT NULL\" --without-rowid
+  migration-creator scaffold add-column --table conversations \\
+      --column \"archived INTEGER NOT NULL DEFAULT 0\"
+  migration-creator scaffold create-index --table messages --columns conversation_id,created_at
+  migration-creator scaffold rebuild-table --table users \\
+      --definition \"CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE)\"
+  migration-creator scaffold insert-rows --table themes --rows '[{\"id\": \"light\"}]'
+  migration-creator scaffold sql --description \"backfill titles\" \\
+      --apply \"UPDATE t SET title = 'Untitled' WHERE title IS NULL\" \\
+      --rollback \"UPDATE t SET title = NULL WHERE title = 'Untitled'\"
+  echo '[{\"kind\": \"create-table\", ...}, {\"kind\": \"create-index\", ...}]' | migration-creator scaffold --spec -
 
-The request is checked against the schema the migrations produce and rehearsed
-(applied and rolled back) in memory before the file is written. The number is
-the next free one, taken under a lock; an existing file is never overwritten.";
+Conventions (the key column, timestamps, IF NOT EXISTS) come from
+pyproject.toml [tool.migration-creator.conventions], else this tool's
+defaults. The request is checked against the schema the migrations produce
+and rehearsed (applied and rolled back, on empty tables and on a row in every
+table) in memory; the project's database, when it exists, is read for rows
+the migration would break (--no-data skips that). The file is compiled by the
+project's Python, numbered under a lock, and never overwrites anything.";
 
 #[derive(Debug, Args)]
 pub struct ScaffoldArgs {
@@ -148,6 +158,12 @@ pub struct ScaffoldArgs {
     /// Describe the change; slugged into the file name (default: one per kind).
     #[arg(long, global = true)]
     pub description: Option<String>,
+    /// The migration's docstring (default: a sentence made from the request).
+    #[arg(long, global = true, value_name = "TEXT")]
+    pub summary: Option<String>,
+    /// Do not read the project's database for rows the migration would break.
+    #[arg(long, global = true)]
+    pub no_data: bool,
     /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
     #[arg(long, value_name = "DIR", global = true)]
     pub dir: Option<PathBuf>,
@@ -173,29 +189,79 @@ pub enum ScaffoldKind {
     RenameColumn(RenameColumnArgs),
     /// Rename a table.
     RenameTable(RenameTableArgs),
-    /// Raw SQL steps, for what the other kinds do not cover.
+    /// Drop a table; the rollback recreates it, its indexes and triggers (not its rows).
+    DropTable(DropTableArgs),
+    /// Insert rows given as JSON; the rollback deletes exactly them by primary key.
+    InsertRows(InsertRowsArgs),
+    /// Change a table's definition by SQLite's table rebuild (a CHECK, a type,
+    /// a NOT NULL, a default, a foreign key, a dropped column), rows, indexes,
+    /// triggers and views kept; the rollback is the reverse rebuild.
+    RebuildTable(RebuildTableArgs),
+    /// Raw SQL steps, for what the other kinds do not cover (triggers, views,
+    /// full-text search, backfills).
     Sql(SqlArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct CreateTableArgs {
+pub struct DropTableArgs {
     #[arg(long)]
     pub table: String,
+}
+
+#[derive(Debug, Args)]
+pub struct InsertRowsArgs {
+    #[arg(long)]
+    pub table: String,
+    /// The rows: a JSON list of objects, each with the primary key.
+    #[arg(long, value_name = "JSON")]
+    pub rows: String,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildTableArgs {
+    #[arg(long)]
+    pub table: String,
+    /// The table's complete new CREATE TABLE statement (same name).
+    #[arg(long, value_name = "SQL")]
+    pub definition: String,
+    /// COLUMN=SQL_EXPR: fill a column of the new table from the old one (repeatable).
+    #[arg(long, value_name = "COLUMN=EXPR")]
+    pub map: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateTableArgs {
+    /// The table's name (optional with --definition).
+    #[arg(long)]
+    pub table: Option<String>,
     /// A column definition, for example "title TEXT NOT NULL" (repeatable).
     #[arg(long, value_name = "DEF")]
     pub column: Vec<String>,
     /// Leave out created_at and updated_at.
     #[arg(long)]
     pub no_timestamps: bool,
+    /// The key: columns for a (composite) PRIMARY KEY, or `none` for no key
+    /// column beyond what the columns declare (default: the conventions' id).
+    #[arg(long, value_name = "A,B|none")]
+    pub primary_key: Option<String>,
+    /// Make the table WITHOUT ROWID.
+    #[arg(long)]
+    pub without_rowid: bool,
+    /// A table constraint: "UNIQUE (a, b)", "CHECK (...)", "FOREIGN KEY (a) REFERENCES t(id) ON DELETE CASCADE" (repeatable).
+    #[arg(long, value_name = "SQL")]
+    pub constraint: Vec<String>,
+    /// The complete CREATE TABLE statement, instead of the flags above.
+    #[arg(long, value_name = "SQL")]
+    pub definition: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct AddColumnArgs {
     #[arg(long)]
     pub table: String,
-    /// The column definition, for example "archived INTEGER NOT NULL DEFAULT 0".
-    #[arg(long, value_name = "DEF")]
-    pub column: String,
+    /// A column definition, for example "archived INTEGER NOT NULL DEFAULT 0" (repeatable).
+    #[arg(long, value_name = "DEF", required = true)]
+    pub column: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -249,7 +249,28 @@ fn duplicates_only_in_the_wal_of_an_open_database_fail_the_unique_index() {
             .len()
             > 0
     );
-    mc_with_home(
+    // scaffold reads the database (read-only, WAL frames included) and warns
+    // with the duplicate values; --no-data reads nothing and says so.
+    let before = file_bytes(&db);
+    let quiet = mc_with_home(
+        dir,
+        dir,
+        &[
+            "scaffold",
+            "create-index",
+            "--table",
+            "conversations",
+            "--columns",
+            "user_id,title",
+            "--unique",
+            "--no-data",
+            "--dry-run",
+        ],
+    );
+    quiet.code(0);
+    assert_eq!(quiet.json()["data_checked"], false);
+    assert_eq!(quiet.json()["warnings"], serde_json::json!([]));
+    let run = mc_with_home(
         dir,
         dir,
         &[
@@ -261,9 +282,19 @@ fn duplicates_only_in_the_wal_of_an_open_database_fail_the_unique_index() {
             "user_id,title",
             "--unique",
         ],
-    )
-    .code(0);
-    let before = file_bytes(&db);
+    );
+    run.code(0);
+    let r = run.json();
+    assert_eq!(r["data_checked"], true);
+    assert_eq!(r["warnings"][0]["code"], "duplicates", "{r}");
+    assert!(
+        r["warnings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 rows of conversations that share 1 value of (user_id, title), for example ('u1', 'same') (2 rows)"),
+        "{r}"
+    );
+    assert_eq!(file_bytes(&db), before, "scaffold changed the database");
     let (code, v) = both(dir, &[]);
     assert_eq!(code, 1);
     assert_eq!(v["ok"], false);
@@ -281,7 +312,7 @@ fn duplicates_only_in_the_wal_of_an_open_database_fail_the_unique_index() {
             f["migration"]
                 .as_str()
                 .unwrap()
-                .contains("idx_conversations_user_id_title"),
+                .contains("unique_index_conversations_user_id_title"),
             "{v}"
         );
         assert_eq!(f["phase"], "apply");

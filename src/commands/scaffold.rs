@@ -9,15 +9,19 @@ use serde::Serialize;
 use crate::cli::{Format, ScaffoldArgs, ScaffoldKind};
 use crate::commands::next_number;
 use crate::config::ProjectConfig;
+use crate::engine::native::{build, Built};
 use crate::error::{AppError, ExitStatus};
 use crate::migrations;
 use crate::output::Printer;
+use crate::scaffold::data;
 use crate::scaffold::plan::plan;
+use crate::scaffold::rebuild::Rebuild;
 use crate::scaffold::rehearse::rehearse;
 use crate::scaffold::render::{compile_check, render, verify};
 use crate::scaffold::request::read_spec;
 use crate::scaffold::write::{create_exclusive, FolderLock};
-use crate::scaffold::Request;
+use crate::scaffold::{Conventions, Note, Request};
+use crate::sqlite::open_source;
 
 #[derive(Debug, Serialize)]
 pub struct ScaffoldReport {
@@ -26,52 +30,69 @@ pub struct ScaffoldReport {
     pub path: String,
     pub id: String,
     pub number: u64,
+    /// The kind, or the kinds joined by `+` for several operations.
     pub kind: String,
+    /// The module docstring.
+    pub summary: String,
     /// The apply SQL of each step, in order.
     pub apply: Vec<String>,
     /// The rollback SQL of each step, in order.
     pub rollback: Vec<String>,
+    /// Existing objects the migration changes or depends on (`table users`).
+    pub touches: Vec<String>,
+    /// For rebuild-table: what the rebuild changes and what a rollback loses.
+    pub rebuild: Option<Rebuild>,
     /// The migration this one depends on, or null.
     pub depends: Option<String>,
     pub dry_run: bool,
+    /// Whether the project's database was read for rows the migration breaks.
+    pub data_checked: bool,
     /// The file's text.
     pub content: String,
-    pub warnings: Vec<next_number::Warning>,
+    pub warnings: Vec<Note>,
+}
+
+fn usage(message: &str) -> AppError {
+    AppError::env("usage", message, "run `migration-creator scaffold --help`")
 }
 
 pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
-    let mut req = match (&args.spec, &args.kind) {
+    let mut requests = match (&args.spec, &args.kind) {
         (Some(spec), None) => read_spec(spec)?,
-        (None, Some(kind)) => request_from_flags(kind),
-        (Some(_), Some(_)) => {
-            return Err(AppError::env(
-                "usage",
-                "give a KIND or --spec, not both",
-                "run `migration-creator scaffold --help`",
-            ));
-        }
-        (None, None) => {
-            return Err(AppError::env(
-                "usage",
-                "scaffold needs a KIND or --spec -",
-                "run `migration-creator scaffold --help`",
-            ))
-        }
+        (None, Some(kind)) => vec![request_from_flags(kind)?],
+        (Some(_), Some(_)) => return Err(usage("give a KIND or --spec, not both")),
+        (None, None) => return Err(usage("scaffold needs a KIND or --spec -")),
     };
     if let Some(d) = &args.description {
-        req.description = Some(d.clone());
+        requests[0].description = Some(d.clone());
     }
-    req.no_depends |= args.no_depends;
-    req.dry_run |= args.dry_run;
-    let dir_flag = args.dir.clone();
-    let config = ProjectConfig::load(root, dir_flag.as_deref(), None)?;
-    let crate::engine::native::Built { schema, engine, .. } =
-        crate::engine::native::build(&config)?;
-    let plan = plan(&req, &schema)?;
+    if let Some(s) = &args.summary {
+        requests[0].summary = Some(s.clone());
+    }
+    let no_depends = args.no_depends || requests.iter().any(|r| r.no_depends);
+    let dry_run = args.dry_run || requests.iter().any(|r| r.dry_run);
+    let no_data = args.no_data || requests.iter().any(|r| r.no_data);
+    let config = ProjectConfig::load(root, args.dir.as_deref(), None)?;
+    let conventions = Conventions::load(&config.root)?;
+    let Built { engine, .. } = build(&config)?;
+    let plan = plan(&requests, &engine, &conventions)?;
     rehearse(&engine, &plan)?;
 
+    // What the project's data says, read-only.
+    let mut notes: Vec<Note> = plan.notes.clone();
+    let mut data_checked = false;
+    if !no_data {
+        if let Some(db) = config.database_file()?.filter(|p| p.is_file()) {
+            let conn = open_source(&db)?;
+            for (req, op) in requests.iter().zip(&plan.operations) {
+                notes.extend(data::notes(&conn, req, op));
+            }
+            data_checked = true;
+        }
+    }
+
     let display = |p: &Path| config.display(p);
-    let _lock = if req.dry_run {
+    let _lock = if dry_run {
         None
     } else {
         Some(FolderLock::acquire(&config.migrations)?)
@@ -81,7 +102,7 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
         attempts += 1;
         let discovery = migrations::discover(&config.migrations, &display)?;
         let numbers = next_number::compute(&discovery, &display(&config.migrations), &display);
-        let depends = if req.no_depends {
+        let depends = if no_depends {
             None
         } else {
             numbers.latest.as_ref().map(|l| l.id.clone())
@@ -91,25 +112,35 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
         let text = render(&config.root, &plan, depends.as_deref())?;
         verify(&text, &plan, depends.as_deref())?;
         compile_check(&config.root, &text)?;
-        let warnings: Vec<next_number::Warning> = numbers
+        let mut warnings: Vec<Note> = numbers
             .warnings
             .into_iter()
             .filter(|w| w.code == "width_overflow" || w.code == "duplicate_number")
+            .map(|w| Note {
+                code: w.code,
+                message: w.message,
+                hint: None,
+            })
             .collect();
+        warnings.extend(notes.iter().cloned());
         let report = ScaffoldReport {
             ok: true,
             path: display(&path),
             id,
             number: numbers.number,
-            kind: plan.kind.to_string(),
+            kind: plan.kind.clone(),
+            summary: plan.docstring.clone(),
             apply: plan.steps.iter().map(|(a, _)| a.clone()).collect(),
             rollback: plan.steps.iter().map(|(_, r)| r.clone()).collect(),
+            touches: plan.touches.clone(),
+            rebuild: plan.rebuild.clone(),
             depends,
-            dry_run: req.dry_run,
+            dry_run,
+            data_checked,
             content: text.clone(),
             warnings,
         };
-        if !req.dry_run && !create_exclusive(&path, &text)? {
+        if !dry_run && !create_exclusive(&path, &text)? {
             if attempts > 100 {
                 return Err(AppError::env(
                     "number_unavailable",
@@ -122,27 +153,51 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
         match printer.format {
             Format::Json => printer.json(&report),
             _ => {
-                let verb = if req.dry_run { "would write" } else { "wrote" };
-                printer.out(&format!("{verb} {}\n\n{}", report.path, report.content));
+                let verb = if dry_run { "would write" } else { "wrote" };
+                let mut text = format!(
+                    "{verb} {}
+",
+                    report.path
+                );
+                for w in &report.warnings {
+                    text.push_str(&format!(
+                        "warning[{}]: {}
+",
+                        w.code, w.message
+                    ));
+                    if let Some(h) = &w.hint {
+                        text.push_str(&format!(
+                            "  hint: {h}
+"
+                        ));
+                    }
+                }
+                text.push('\n');
+                text.push_str(&report.content);
+                printer.out(&text);
             }
         }
         return Ok(ExitStatus::Success);
     }
 }
 
-fn request_from_flags(kind: &ScaffoldKind) -> Request {
-    match kind {
+fn request_from_flags(kind: &ScaffoldKind) -> Result<Request, AppError> {
+    Ok(match kind {
         ScaffoldKind::CreateTable(a) => Request {
             kind: "create-table".into(),
-            table: Some(a.table.clone()),
+            table: a.table.clone(),
             columns: a.column.clone(),
             no_timestamps: a.no_timestamps,
+            primary_key: a.primary_key.clone(),
+            without_rowid: a.without_rowid,
+            constraints: a.constraint.clone(),
+            definition: a.definition.clone(),
             ..Request::default()
         },
         ScaffoldKind::AddColumn(a) => Request {
             kind: "add-column".into(),
             table: Some(a.table.clone()),
-            columns: vec![a.column.clone()],
+            columns: a.column.clone(),
             ..Request::default()
         },
         ScaffoldKind::CreateIndex(a) => Request {
@@ -171,11 +226,35 @@ fn request_from_flags(kind: &ScaffoldKind) -> Request {
             to: Some(a.to.clone()),
             ..Request::default()
         },
+        ScaffoldKind::DropTable(a) => Request {
+            kind: "drop-table".into(),
+            table: Some(a.table.clone()),
+            ..Request::default()
+        },
+        ScaffoldKind::InsertRows(a) => Request {
+            kind: "insert-rows".into(),
+            table: Some(a.table.clone()),
+            rows: Some(serde_json::from_str(&a.rows).map_err(|e| {
+                AppError::env(
+                    "invalid_rows",
+                    format!("--rows is not JSON: {e}"),
+                    "give a JSON list of objects, for example --rows '[{\"id\": \"light\", \"label\": \"Light\"}]'",
+                )
+            })?),
+            ..Request::default()
+        },
+        ScaffoldKind::RebuildTable(a) => Request {
+            kind: "rebuild-table".into(),
+            table: Some(a.table.clone()),
+            definition: Some(a.definition.clone()),
+            map: a.map.clone(),
+            ..Request::default()
+        },
         ScaffoldKind::Sql(a) => Request {
             kind: "sql".into(),
             apply: a.apply.clone(),
             rollback: a.rollback.clone(),
             ..Request::default()
         },
-    }
+    })
 }

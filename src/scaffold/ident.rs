@@ -249,3 +249,99 @@ pub fn references(def: &str) -> Vec<(String, Vec<String>)> {
     }
     out
 }
+
+/// `name` quoted for SQL when it needs it (anything but a plain identifier
+/// that is not a keyword).
+pub fn quoted(name: &str) -> String {
+    let plain = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !SQLITE_KEYWORDS.contains(&name.to_ascii_uppercase().as_str());
+    if plain {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// The table a `CREATE TABLE` statement names, and the byte range of that
+/// name in `sql`. None when `sql` is not a CREATE TABLE statement or names
+/// a schema (`main.t`).
+pub fn create_table_name(sql: &str) -> Option<(String, std::ops::Range<usize>)> {
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    let skip_ws = |mut i: usize| loop {
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if sql[i..].starts_with("--") {
+            i = sql[i..].find('\n').map_or(bytes.len(), |n| i + n + 1);
+        } else if sql[i..].starts_with("/*") {
+            i = sql[i..].find("*/").map_or(bytes.len(), |n| i + n + 2);
+        } else {
+            return i;
+        }
+    };
+    let word = |i: usize| -> (usize, String) {
+        let end = (i..bytes.len())
+            .find(|&j| !(bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_'))
+            .unwrap_or(bytes.len());
+        (end, sql[i..end].to_ascii_uppercase())
+    };
+    let expect = |i: &mut usize, options: &[&str]| -> Option<String> {
+        *i = skip_ws(*i);
+        let (end, w) = word(*i);
+        options.contains(&w.as_str()).then(|| {
+            *i = end;
+            w
+        })
+    };
+    expect(&mut i, &["CREATE"])?;
+    let mut j = i;
+    if expect(&mut j, &["TEMP", "TEMPORARY"]).is_some() {
+        return None;
+    }
+    expect(&mut i, &["TABLE"])?;
+    let mut j = i;
+    if expect(&mut j, &["IF"]).is_some() {
+        expect(&mut j, &["NOT"])?;
+        expect(&mut j, &["EXISTS"])?;
+        i = j;
+    }
+    let start = skip_ws(i);
+    let (name, end) = match bytes.get(start)? {
+        q @ (b'"' | b'`' | b'[') => {
+            let close = match q {
+                b'[' => b']',
+                other => *other,
+            };
+            let mut k = start + 1;
+            let mut name = String::new();
+            loop {
+                let c = *bytes.get(k)?;
+                if c == close {
+                    if close != b']' && bytes.get(k + 1) == Some(&close) {
+                        name.push(close as char);
+                        k += 2;
+                        continue;
+                    }
+                    break;
+                }
+                let ch = sql[k..].chars().next()?;
+                name.push(ch);
+                k += ch.len_utf8();
+            }
+            (name, k + 1)
+        }
+        _ => {
+            let (end, _) = word(start);
+            (sql[start..end].to_string(), end)
+        }
+    };
+    if name.is_empty() || sql[end..].trim_start().starts_with('.') {
+        return None;
+    }
+    Some((name, start..end))
+}

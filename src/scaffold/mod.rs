@@ -5,8 +5,11 @@
 //! and compiling it (`render`), and placed under a lock without overwriting
 //! anything (`write`). Identifier rules live in `ident`.
 
+pub mod conventions;
+pub mod data;
 pub mod ident;
 pub mod plan;
+pub mod rebuild;
 pub mod rehearse;
 pub mod render;
 pub mod request;
@@ -14,7 +17,8 @@ pub mod write;
 
 use crate::error::AppError;
 
-pub use plan::Plan;
+pub use conventions::Conventions;
+pub use plan::{Note, Plan};
 pub use request::Request;
 
 /// A refusal: the request cannot become a migration as it stands (exit 1).

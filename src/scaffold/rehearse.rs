@@ -85,9 +85,33 @@ fn rehearse_on_rows(engine: &Native, plan: &Plan) -> Result<(), AppError> {
         .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
     let result = (|| {
         let seeded = crate::engine::native::seed_rows(conn);
+        let rows = |t: &str| -> Option<i64> {
+            conn.query_row(
+                &format!("SELECT count(*) FROM \"{}\"", t.replace('"', "\"\"")),
+                [],
+                |r| r.get(0),
+            )
+            .ok()
+        };
+        let rebuilt = plan
+            .rebuild
+            .as_ref()
+            .map(|r| (r.table.as_str(), rows(&r.table)));
         for (apply, _) in &plan.steps {
             if let Err(e) = engine.execute_step(apply) {
                 return Err(fails_on_rows(apply, &e.message, &seeded));
+            }
+        }
+        if let Some((t, before)) = rebuilt {
+            if rows(t) != before {
+                return Err(refuse(
+                    "rows_lost",
+                    format!(
+                        "the rebuild of {t} does not keep its rows ({before:?} before, {:?} after)",
+                        rows(t)
+                    ),
+                    "check the definition and --map: every row must fit the new shape",
+                ));
             }
         }
         for (apply, rollback) in plan.steps.iter().rev() {
@@ -101,6 +125,15 @@ fn rehearse_on_rows(engine: &Native, plan: &Plan) -> Result<(), AppError> {
                         e.message
                     ),
                     "give each step a rollback that works on a table with rows",
+                ));
+            }
+        }
+        if let Some((t, before)) = rebuilt {
+            if rows(t) != before {
+                return Err(refuse(
+                    "rows_lost",
+                    format!("the rollback of the rebuild of {t} does not bring its rows back ({before:?} before, {:?} after)", rows(t)),
+                    "report this as a bug, with the definition you gave",
                 ));
             }
         }

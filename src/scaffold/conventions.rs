@@ -1,0 +1,99 @@
+//! A project's conventions for new tables, from `pyproject.toml`:
+//!
+//! ```toml
+//! [tool.migration-creator.conventions]
+//! id_column = "id INTEGER PRIMARY KEY AUTOINCREMENT"   # "" for none
+//! timestamps = false
+//! timestamp_column_type = "TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP"
+//! if_not_exists = true
+//! ```
+//!
+//! Unset keys keep this tool's defaults (the conventions of the project it
+//! was made for); a request's own flags win over both.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::AppError;
+
+/// The type and default of `created_at` and `updated_at`.
+pub const TIMESTAMP_DEFAULT: &str = "TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f', 'now'))";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Conventions {
+    /// The key column create-table adds when the request names no key.
+    pub id_column: String,
+    /// Whether create-table adds created_at and updated_at.
+    pub timestamps: bool,
+    pub timestamp_column_type: String,
+    /// `CREATE TABLE IF NOT EXISTS`, `CREATE INDEX IF NOT EXISTS`, `DROP ... IF EXISTS`.
+    pub if_not_exists: bool,
+    /// Where the conventions came from (`pyproject.toml`, or null for the defaults).
+    #[serde(skip)]
+    pub source: Option<String>,
+}
+
+impl Default for Conventions {
+    fn default() -> Self {
+        Conventions {
+            id_column: "id TEXT PRIMARY KEY".into(),
+            timestamps: true,
+            timestamp_column_type: TIMESTAMP_DEFAULT.into(),
+            if_not_exists: true,
+            source: None,
+        }
+    }
+}
+
+impl Conventions {
+    /// The conventions in `root/pyproject.toml`, or the defaults.
+    pub fn load(root: &Path) -> Result<Conventions, AppError> {
+        let path = root.join("pyproject.toml");
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Conventions::default()),
+            Err(e) => return Err(AppError::io("read", &path, &e)),
+        };
+        let invalid = |why: String| {
+            AppError::env(
+                "invalid_conventions",
+                format!("pyproject.toml: {why}"),
+                "fix [tool.migration-creator.conventions]: keys id_column (text), timestamps (true/false), timestamp_column_type (text), if_not_exists (true/false)",
+            )
+        };
+        let doc: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        let Some(section) = doc
+            .get("tool")
+            .and_then(|t| t.get("migration-creator"))
+            .and_then(|t| t.get("conventions"))
+        else {
+            return Ok(Conventions::default());
+        };
+        let mut c: Conventions = section
+            .clone()
+            .try_into()
+            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+        c.source = Some("pyproject.toml".into());
+        Ok(c)
+    }
+
+    pub fn create(&self) -> &'static str {
+        if self.if_not_exists {
+            " IF NOT EXISTS"
+        } else {
+            ""
+        }
+    }
+
+    pub fn drop(&self) -> &'static str {
+        if self.if_not_exists {
+            " IF EXISTS"
+        } else {
+            ""
+        }
+    }
+}
