@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::{bin, chatbot, mc, venv, write};
 
-fn listing(dir: &Path) -> Vec<String> {
+pub fn listing(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -16,7 +16,7 @@ fn listing(dir: &Path) -> Vec<String> {
     v
 }
 
-fn yoyo(project: &Path, args: &[&str]) {
+pub fn yoyo(project: &Path, args: &[&str]) {
     let db = format!("sqlite:///{}", project.join("scratch.db").display());
     let mut all = vec![args[0], "--batch", "--no-config-file", "--database", &db];
     all.extend_from_slice(&args[1..]);
@@ -35,7 +35,7 @@ fn yoyo(project: &Path, args: &[&str]) {
 
 /// Schema objects with their SQL normalised (whitespace and identifier quotes
 /// alone are no difference: SQLite rewrites references when a table is renamed).
-fn objects(v: &serde_json::Value) -> serde_json::Value {
+pub fn objects(v: &serde_json::Value) -> serde_json::Value {
     fn normalize(v: &mut serde_json::Value) {
         match v {
             serde_json::Value::Object(map) => {
@@ -58,13 +58,13 @@ fn objects(v: &serde_json::Value) -> serde_json::Value {
     out
 }
 
-fn db_schema(project: &Path) -> serde_json::Value {
+pub fn db_schema(project: &Path) -> serde_json::Value {
     let run = mc(project, &["schema", "--database", "sqlite:///scratch.db"]);
     run.code(0);
     objects(&run.json())
 }
 
-fn scaffold(project: &Path, args: &[&str]) -> serde_json::Value {
+pub fn scaffold(project: &Path, args: &[&str]) -> serde_json::Value {
     let mut all = vec!["scaffold"];
     all.extend_from_slice(args);
     let run = mc(project, &all);

@@ -12,6 +12,7 @@ mod migrations;
 mod precommit;
 mod properties;
 mod scaffold;
+mod scaffold_kinds;
 mod schema;
 mod validate;
 mod yoyo;

@@ -368,9 +368,9 @@ fn first_line(sql: &str) -> String {
 
 /// Put one row in every ordinary table of `conn` that has none, made up to
 /// fit each column's type, default and constraints (columns with a default
-/// keep it; an INTEGER PRIMARY KEY is left to SQLite). A table no made-up row
-/// fits is left empty. Returns the tables that got a row.
-pub fn seed_rows(conn: &Connection) -> Vec<String> {
+/// keep it). `variant` picks other values, for a second try. A table no
+/// made-up row fits is left empty. Returns the tables that got a row.
+pub fn seed_rows(conn: &Connection, variant: usize) -> Vec<String> {
     let tables: Vec<(String, String)> = conn
         .prepare(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
@@ -421,31 +421,23 @@ pub fn seed_rows(conn: &Connection) -> Vec<String> {
             })
             .unwrap_or_default();
         let pk_count = columns.iter().filter(|c| c.4 > 0).count();
-        let value = |ty: &str, alt: bool| -> &'static str {
+        // Values unlikely to meet a migration's own rows or checks: a text
+        // long enough for length checks, numbers above small seeds.
+        let value = |ty: &str, alt: bool| -> String {
             let ty = ty.to_ascii_uppercase();
-            if ty.contains("INT") {
-                if alt {
-                    "0"
-                } else {
-                    "1"
-                }
-            } else if ty.contains("REAL")
+            let numeric = ty.contains("REAL")
                 || ty.contains("FLOA")
                 || ty.contains("DOUB")
                 || ty.contains("NUM")
-                || ty.contains("DEC")
-            {
-                if alt {
-                    "0.0"
-                } else {
-                    "1.5"
-                }
-            } else if ty.contains("BLOB") {
-                "x'00'"
-            } else if alt {
-                "''"
-            } else {
-                "'x'"
+                || ty.contains("DEC");
+            match (ty.contains("INT"), numeric, ty.contains("BLOB"), alt) {
+                (true, _, _, false) => format!("{}", 7_340_033 + variant),
+                (true, _, _, true) => format!("{variant}"),
+                (_, true, _, false) => format!("{}.5", 7_340_033 + variant),
+                (_, true, _, true) => format!("{variant}.0"),
+                (_, _, true, _) => format!("x'{:02x}'", variant),
+                (_, _, _, false) => format!("'rehearsal row {}'", 7_340_033 + variant),
+                (_, _, _, true) => format!("'r{variant}'"),
             }
         };
         for alt in [false, true] {
@@ -453,7 +445,9 @@ pub fn seed_rows(conn: &Connection) -> Vec<String> {
                 .iter()
                 .filter(|c| c.5 == 0)
                 .filter(|c| !c.3)
-                .filter(|c| !(pk_count == 1 && c.4 == 1 && c.1.eq_ignore_ascii_case("INTEGER")))
+                .filter(|c| {
+                    !(alt && pk_count == 1 && c.4 == 1 && c.1.eq_ignore_ascii_case("INTEGER"))
+                })
                 .filter(|c| !alt || c.2 || c.4 > 0)
                 .collect();
             let sql = if chosen.is_empty() {

@@ -100,6 +100,17 @@ pub fn plan(
                 }
                 e
             })?;
+            for (apply, rollback) in &op.steps {
+                for t in crate::sqlite::schema::YOYO_TABLES {
+                    if mentions(apply, t) || mentions(rollback, t) {
+                        return Err(refuse(
+                            "reserved_name",
+                            format!("`{}` names {t}, one of yoyo's own tables", one_line(apply)),
+                            "leave _yoyo_migration, _yoyo_log, _yoyo_version and yoyo_lock to yoyo; choose another name",
+                        ));
+                    }
+                }
+            }
             // The next operation is planned against the schema this one leaves.
             for (apply, _) in &op.steps {
                 engine.execute_step(apply).map_err(|e| {

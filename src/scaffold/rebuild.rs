@@ -226,11 +226,12 @@ pub fn plan(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
             }
         }
     }
-    for (name, ..) in new_cols.iter().filter(|c| !c.4 && in_old(&c.0).is_none()) {
-        if !added.contains(name) && maps.iter().all(|(c, _)| c != name) {
-            added.push(name.clone());
-        }
-    }
+    // Every column the old table lacks is added, filled by --map or not.
+    let added: Vec<String> = new_cols
+        .iter()
+        .filter(|c| in_old(&c.0).is_none())
+        .map(|c| c.0.clone())
+        .collect();
     let mut back_into = Vec::new();
     let mut back_select = Vec::new();
     let mut dropped = Vec::new();

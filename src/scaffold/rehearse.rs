@@ -11,6 +11,17 @@ use crate::sqlite::schema;
 /// Apply and roll back the plan on the in-memory schema: every statement must
 /// run, and the rollback must restore the schema exactly.
 pub fn rehearse(engine: &Native, plan: &Plan) -> Result<(), AppError> {
+    for (apply, rollback) in &plan.steps {
+        for t in crate::sqlite::schema::YOYO_TABLES {
+            if super::plan::mentions(apply, t) || super::plan::mentions(rollback, t) {
+                return Err(refuse(
+                    "reserved_name",
+                    format!("`{}` names {t}, one of yoyo's own tables", one_line(apply)),
+                    "leave _yoyo_migration, _yoyo_log, _yoyo_version and yoyo_lock to yoyo; choose another name",
+                ));
+            }
+        }
+    }
     let conn = engine.conn();
     let before = schema::introspect(conn)?.normalized();
     conn.execute_batch("SAVEPOINT scaffold")
@@ -78,13 +89,28 @@ pub fn rehearse(engine: &Native, plan: &Plan) -> Result<(), AppError> {
 
 /// Apply and roll back the plan again with a row in every table, so what
 /// SQLite refuses only on a table that has rows is refused here, not on the
-/// developer's database.
+/// developer's database. Made-up rows can clash with a migration's own (a
+/// seed with the same key, a CHECK the made-up text breaks), so a failure
+/// that depends on the values is tried again with other values; what fails
+/// whatever the values is refused.
 fn rehearse_on_rows(engine: &Native, plan: &Plan) -> Result<(), AppError> {
+    let mut last = None;
+    for variant in 0..3 {
+        match rehearse_with_rows(engine, plan, variant) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.code == "fails_on_existing_rows" => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.expect("three tries"))
+}
+
+fn rehearse_with_rows(engine: &Native, plan: &Plan, variant: usize) -> Result<(), AppError> {
     let conn = engine.conn();
     conn.execute_batch("SAVEPOINT scaffold_rows")
         .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
     let result = (|| {
-        let seeded = crate::engine::native::seed_rows(conn);
+        let seeded = crate::engine::native::seed_rows(conn, variant);
         let rows = |t: &str| -> Option<i64> {
             conn.query_row(
                 &format!("SELECT count(*) FROM \"{}\"", t.replace('"', "\"\"")),
