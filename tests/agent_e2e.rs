@@ -197,3 +197,62 @@ fn every_command_the_agent_names_parses() {
         );
     }
 }
+
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn following_the_agent_changes_a_check_with_rebuild_table() {
+    let project = chatbot();
+    let dir = project.path();
+    let yoyo = venv().join("bin/yoyo");
+    crate::support::yoyo_apply_to_instance(dir);
+    let conn = rusqlite::Connection::open(dir.join("instance/chatbot.db")).unwrap();
+    conn.execute_batch(
+        "INSERT INTO users (id, email) VALUES ('u1', 'ann@example.com'), ('u2', 'bob@example.com');
+         INSERT INTO conversations (id, user_id, title) VALUES ('c1', 'u1', 'hello');",
+    )
+    .unwrap();
+    drop(conn);
+    let text =
+        std::fs::read_to_string(crate::support::repo_root().join("agents/migration-creator.md"))
+            .unwrap();
+    let commands = agent_commands(&text);
+    // The request: "emails must be longer than three characters". The agent
+    // starts from the table's definition as `schema --table` shows it.
+    let schema = run(
+        dir,
+        &shell_words("migration-creator schema --table users"),
+        &[],
+    );
+    let current = schema["tables"][0]["sql"].as_str().unwrap().to_string();
+    let definition = current.replacen(
+        "email TEXT NOT NULL UNIQUE",
+        "email TEXT NOT NULL UNIQUE CHECK (length(email) > 3)",
+        1,
+    );
+    assert_ne!(definition, current);
+    let mut rebuild = commands
+        .iter()
+        .find(|c| c[1] == "scaffold" && c[2] == "rebuild-table")
+        .expect("the agent shows scaffold rebuild-table")
+        .clone();
+    let i = rebuild.iter().position(|w| w == "--table").unwrap();
+    rebuild[i + 1] = "users".into();
+    let i = rebuild.iter().position(|w| w == "--definition").unwrap();
+    rebuild[i + 1] = definition;
+    let v = run(dir, &rebuild, &[]);
+    assert_eq!(v["kind"], "rebuild-table");
+    assert_eq!(v["rebuild"]["rollback_loses"], serde_json::json!([]));
+    assert_eq!(v["data_checked"], true);
+    assert_eq!(v["warnings"], serde_json::json!([]));
+    let test_apply = commands.iter().find(|c| c[1] == "test-apply").unwrap();
+    for extra in [
+        vec!["--engine", "native"],
+        vec!["--engine", "yoyo", "--yoyo", yoyo.to_str().unwrap()],
+    ] {
+        let v = run(dir, test_apply, &extra);
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["rows"][0]["table"], "users");
+        assert_eq!(v["rows"][0]["after_reapply"], 2);
+        assert_eq!(v["foreign_key_violations"], serde_json::json!([]));
+    }
+}

@@ -539,6 +539,57 @@ fn rebuild_table_keeps_rows_and_dependents_both_ways() {
     yoyo(dir, &["rollback", "-r", &id]);
     std::fs::remove_file(dir.join(v["path"].as_str().unwrap())).unwrap();
 
+    // The project's database (read-only) tells which rows a new shape rejects.
+    std::fs::create_dir_all(dir.join("instance")).unwrap();
+    std::fs::copy(dir.join("scratch.db"), dir.join("instance/chatbot.db")).unwrap();
+    let strict = USERS.replace(
+        "email TEXT NOT NULL UNIQUE",
+        "email TEXT NOT NULL UNIQUE CHECK (length(email) > 14)",
+    );
+    let run = mc(
+        dir,
+        &[
+            "scaffold",
+            "rebuild-table",
+            "--table",
+            "users",
+            "--definition",
+            &strict,
+            "--dry-run",
+        ],
+    );
+    run.code(0);
+    let v = run.json();
+    assert_eq!(v["data_checked"], true);
+    let rejected = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["code"] == "rows_rejected")
+        .cloned();
+    assert!(
+        rejected.as_ref().is_some_and(|w| w["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 of the 3 rows of users")),
+        "{v}"
+    );
+    let run = mc(
+        dir,
+        &[
+            "scaffold",
+            "rebuild-table",
+            "--table",
+            "users",
+            "--definition",
+            &strict,
+            "--dry-run",
+            "--no-data",
+        ],
+    );
+    assert_eq!(run.json()["warnings"], serde_json::json!([]));
+    std::fs::remove_dir_all(dir.join("instance")).unwrap();
+
     // test-apply agrees: both engines prove a rebuild on the copy with rows.
     let run = mc(
         dir,
