@@ -370,7 +370,7 @@ fn first_line(sql: &str) -> String {
 /// fit each column's type, default and constraints (columns with a default
 /// keep it). `variant` picks other values, for a second try. A table no
 /// made-up row fits is left empty. Returns the tables that got a row.
-pub fn seed_rows(conn: &Connection, variant: usize) -> Vec<String> {
+pub fn seed_rows(conn: &Connection, variant: usize, skip: Option<&str>) -> Vec<String> {
     let tables: Vec<(String, String)> = conn
         .prepare(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
@@ -389,6 +389,7 @@ pub fn seed_rows(conn: &Connection, variant: usize) -> Vec<String> {
     for (table, sql) in tables {
         if sql.to_ascii_uppercase().starts_with("CREATE VIRTUAL")
             || schema::YOYO_TABLES.contains(&table.as_str())
+            || skip.is_some_and(|s| s.eq_ignore_ascii_case(&table))
         {
             continue;
         }

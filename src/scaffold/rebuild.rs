@@ -427,7 +427,7 @@ pub fn plan(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
     );
     Ok(Operation {
         kind: "rebuild-table",
-        template: "sql.py.j2",
+        template: "rebuild_table.py.j2",
         description: format!("rebuild_{t}"),
         summary,
         steps,

@@ -95,22 +95,42 @@ pub fn rehearse(engine: &Native, plan: &Plan) -> Result<(), AppError> {
 /// whatever the values is refused.
 fn rehearse_on_rows(engine: &Native, plan: &Plan) -> Result<(), AppError> {
     let mut last = None;
-    for variant in 0..3 {
-        match rehearse_with_rows(engine, plan, variant) {
+    let mut skip: Option<&str> = None;
+    for variant in 0..4 {
+        match rehearse_with_rows(engine, plan, variant, skip) {
             Ok(()) => return Ok(()),
-            Err(e) if e.code == "fails_on_existing_rows" => last = Some(e),
+            Err(e) if e.code == "fails_on_existing_rows" => {
+                // A rebuild's copy that a made-up row breaks (a new CHECK the
+                // made-up text does not meet) says nothing about real rows:
+                // those are read from the database. Rehearse with the rebuilt
+                // table empty instead.
+                if let Some(r) = plan.rebuild.as_ref().filter(|_| skip.is_none()) {
+                    if e.message.contains(&format!("{}__", r.table))
+                        && e.message.contains("constraint failed")
+                    {
+                        skip = Some(r.table.as_str());
+                        continue;
+                    }
+                }
+                last = Some(e);
+            }
             Err(e) => return Err(e),
         }
     }
-    Err(last.expect("three tries"))
+    Err(last.expect("tried"))
 }
 
-fn rehearse_with_rows(engine: &Native, plan: &Plan, variant: usize) -> Result<(), AppError> {
+fn rehearse_with_rows(
+    engine: &Native,
+    plan: &Plan,
+    variant: usize,
+    skip: Option<&str>,
+) -> Result<(), AppError> {
     let conn = engine.conn();
     conn.execute_batch("SAVEPOINT scaffold_rows")
         .map_err(|e| AppError::env("sqlite_error", e.to_string(), "report this as a bug"))?;
     let result = (|| {
-        let seeded = crate::engine::native::seed_rows(conn, variant);
+        let seeded = crate::engine::native::seed_rows(conn, variant, skip);
         let rows = |t: &str| -> Option<i64> {
             conn.query_row(
                 &format!("SELECT count(*) FROM \"{}\"", t.replace('"', "\"\"")),

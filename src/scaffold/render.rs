@@ -38,6 +38,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "rename_table.py.j2",
         include_str!("../../templates/rename_table.py.j2"),
     ),
+    (
+        "rebuild_table.py.j2",
+        include_str!("../../templates/rebuild_table.py.j2"),
+    ),
     ("sql.py.j2", include_str!("../../templates/sql.py.j2")),
 ];
 
