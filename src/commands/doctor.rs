@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use crate::cli::{DoctorArgs, Format, ProjectConfigArgs, Scope};
 use crate::commands::install::{rendered_agent, Installed, Target};
-use crate::commands::next_number;
 use crate::config::Origin;
 use crate::engine;
 use crate::error::{AppError, ExitStatus};
@@ -150,7 +149,8 @@ pub fn run(args: &DoctorArgs, root: &Path, printer: &Printer) -> Result<ExitStat
     let display = |p: &Path| config.display(p);
     match migrations::discover(&config.migrations, &display) {
         Ok(d) => {
-            let r = next_number::compute(&d, &display(&config.migrations), &display);
+            let r =
+                crate::migrations::numbering::compute(&d, &display(&config.migrations), &display);
             checks.push(check(
                 "migrations",
                 r.warnings.is_empty(),

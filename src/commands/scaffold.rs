@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::cli::{Format, ScaffoldArgs, ScaffoldKind};
-use crate::commands::next_number;
 use crate::config::ProjectConfig;
 use crate::engine::native::{build, Built};
 use crate::error::{AppError, ExitStatus};
@@ -101,7 +100,11 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
     loop {
         attempts += 1;
         let discovery = migrations::discover(&config.migrations, &display)?;
-        let numbers = next_number::compute(&discovery, &display(&config.migrations), &display);
+        let numbers = crate::migrations::numbering::compute(
+            &discovery,
+            &display(&config.migrations),
+            &display,
+        );
         let depends = if no_depends {
             None
         } else {

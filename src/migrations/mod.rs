@@ -8,6 +8,7 @@
 //! a plain string sort of file names, then `__depends__` (yoyo's stable
 //! topological sort).
 
+pub mod numbering;
 pub mod python;
 pub mod sql;
 
