@@ -73,12 +73,20 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
     let no_data = args.no_data || requests.iter().any(|r| r.no_data);
     let config = ProjectConfig::load(root, args.dir.as_deref(), None)?;
     let conventions = Conventions::load(&config.root)?;
+    // The lock is held from reading the migrations to writing the file, so
+    // two scaffolds never plan against the same schema.
+    let _lock = if dry_run {
+        None
+    } else {
+        Some(FolderLock::acquire(&config.migrations)?)
+    };
     let Built { engine, .. } = build(&config)?;
     let plan = plan(&requests, &engine, &conventions)?;
-    rehearse(&engine, &plan)?;
+    let rehearsed = rehearse(&engine, &plan)?;
 
     // What the project's data says, read-only.
     let mut notes: Vec<Note> = plan.notes.clone();
+    notes.extend(rehearsed);
     let mut data_checked = false;
     if !no_data {
         if let Some(db) = config.database_file()?.filter(|p| p.is_file()) {
@@ -91,11 +99,6 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
     }
 
     let display = |p: &Path| config.display(p);
-    let _lock = if dry_run {
-        None
-    } else {
-        Some(FolderLock::acquire(&config.migrations)?)
-    };
     let mut attempts = 0;
     loop {
         attempts += 1;

@@ -78,6 +78,22 @@ impl Conventions {
             .try_into()
             .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
         c.source = Some("pyproject.toml".into());
+        if !c.id_column.trim().is_empty() {
+            let name = c.id_column.split_whitespace().next().unwrap_or("");
+            if !one_definition(&c.id_column) || c.id_column.split_whitespace().count() < 2 {
+                return Err(invalid(format!(
+                    "id_column `{}` is not one column definition (a name, a type, and PRIMARY KEY)",
+                    c.id_column
+                )));
+            }
+            super::ident::identifier(name, "id_column").map_err(|e| invalid(e.message))?;
+        }
+        if c.timestamp_column_type.trim().is_empty() || !one_definition(&c.timestamp_column_type) {
+            return Err(invalid(format!(
+                "timestamp_column_type `{}` is not one column type with its constraints",
+                c.timestamp_column_type
+            )));
+        }
         Ok(c)
     }
 
@@ -96,4 +112,28 @@ impl Conventions {
             ""
         }
     }
+}
+
+/// Whether `s` is one column definition: parentheses balanced, no comma or
+/// semicolon outside them or a string.
+fn one_definition(s: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            (None, ',' | ';') if depth == 0 => return false,
+            _ => {}
+        }
+    }
+    depth == 0 && quote.is_none()
 }

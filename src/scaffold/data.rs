@@ -190,7 +190,7 @@ fn rebuild_notes(db: &Connection, table: &str, op: &Operation) -> Vec<Note> {
             if dangling > 0 {
                 out.push(Note {
                     code: "dangling_rows",
-                    message: format!("{dangling} rows of {table} have a {from} that {parent}.{to} does not hold; the new foreign key will not accept them"),
+                    message: format!("{dangling} rows of {table} have a {from} that {parent}.{to} does not hold; the rebuilt table's foreign key does not accept them"),
                     hint: Some(DATA_HINT.into()),
                 });
             }

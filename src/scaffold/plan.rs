@@ -226,6 +226,19 @@ pub fn name_taken(schema: &Schema, name: &str) -> bool {
 
 /// `t`, checked and existing.
 pub fn existing_table(schema: &Schema, t: &str) -> Result<String, AppError> {
+    // Any name the schema holds is fine, however it must be quoted; only a
+    // name that does not exist yet is held to `identifier`'s rules.
+    let bare = t
+        .trim()
+        .trim_start_matches(['"', '`', '['])
+        .trim_end_matches(['"', '`', ']']);
+    if let Some(x) = schema
+        .tables
+        .iter()
+        .find(|x| x.name.eq_ignore_ascii_case(bare))
+    {
+        return Ok(x.name.clone());
+    }
     let t = identifier(t, "table")?;
     match schema
         .tables

@@ -274,35 +274,130 @@ pub fn plan(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
         .iter()
         .filter(|i| i.table.eq_ignore_ascii_case(&t) && i.sql.is_some())
         .collect();
-    for ix in &indexes {
-        if let Some(c) = ix
-            .columns
+    // Views that name the table, and views that name those, in the order they
+    // can be made (each after the views it names); triggers that name the
+    // table or one of those views.
+    let mut views: Vec<&schema::View> = Vec::new();
+    loop {
+        let more: Vec<&schema::View> = fresh
+            .views
             .iter()
-            .find(|c| c.as_str() != "<expression>" && in_new(c).is_none())
-        {
-            return Err(refuse(
-                "dependent_breaks",
-                format!("the index {} uses {t}.{c}, which the new definition does not have", ix.name),
-                format!("drop the index in an earlier operation (drop-index --name {}), or keep the column", ix.name),
-            ));
+            .filter(|v| !views.iter().any(|w| w.name == v.name))
+            .filter(|v| mentions(&v.sql, &t) || views.iter().any(|w| mentions(&v.sql, &w.name)))
+            .collect();
+        if more.is_empty() {
+            break;
         }
+        views.extend(more);
     }
+    let mut ordered: Vec<&schema::View> = Vec::new();
+    while ordered.len() < views.len() {
+        let next = views
+            .iter()
+            .find(|v| {
+                !ordered.iter().any(|o| o.name == v.name)
+                    && views
+                        .iter()
+                        .filter(|w| w.name != v.name && !ordered.iter().any(|o| o.name == w.name))
+                        .all(|w| !mentions(&v.sql, &w.name))
+            })
+            .or_else(|| {
+                views
+                    .iter()
+                    .find(|v| !ordered.iter().any(|o| o.name == v.name))
+            })
+            .copied()
+            .expect("one is left");
+        ordered.push(next);
+    }
+    let views = ordered;
     let triggers: Vec<&schema::Trigger> = fresh
         .triggers
         .iter()
-        .filter(|tr| tr.table.eq_ignore_ascii_case(&t) || mentions(&tr.sql, &t))
+        .filter(|tr| {
+            tr.table.eq_ignore_ascii_case(&t)
+                || mentions(&tr.sql, &t)
+                || views.iter().any(|v| mentions(&tr.sql, &v.name))
+        })
         .collect();
-    let views: Vec<&schema::View> = fresh
-        .views
+    // A dependent that names a column the new shape drops cannot be made again.
+    for c in &dropped {
+        let broken = indexes
+            .iter()
+            .filter(|ix| ix.columns.iter().any(|x| x.eq_ignore_ascii_case(c)) || mentions(ix.sql.as_deref().unwrap_or(""), c))
+            .map(|ix| (format!("the index {}", ix.name), format!("drop-index --name {}", ix.name)))
+            .chain(triggers.iter().filter(|tr| mentions(&tr.sql, c)).map(|tr| {
+                (format!("the trigger {}", tr.name), format!("scaffold sql --apply \"DROP TRIGGER {}\" with its CREATE TRIGGER as rollback", tr.name))
+            }))
+            .chain(views.iter().filter(|v| mentions(&v.sql, c)).map(|v| {
+                (format!("the view {}", v.name), format!("scaffold sql --apply \"DROP VIEW {}\" with its CREATE VIEW as rollback", v.name))
+            }))
+            .next();
+        if let Some((what, how)) = broken {
+            return Err(refuse(
+                "dependent_breaks",
+                format!("{what} uses {t}.{c}, which the new definition does not have"),
+                format!("remove or change it in an earlier operation of the same --spec ({how}), or keep the column"),
+            ));
+        }
+    }
+    // The rowid of a rowid table is copied too: other things (an FTS index's
+    // content_rowid, a cache) may hold it, and a plain copy renumbers it.
+    let without_rowid = |sql: &str| {
+        let upper = sql.to_ascii_uppercase();
+        upper.contains("WITHOUT ROWID") || upper.contains("WITHOUT  ROWID")
+    };
+    let rowid_alias = |cols: &[(String, String, bool, bool, bool)], pk: &[String]| {
+        pk.len() == 1
+            && cols
+                .iter()
+                .any(|c| c.0.eq_ignore_ascii_case(&pk[0]) && c.1.eq_ignore_ascii_case("INTEGER"))
+    };
+    let old_pk: Vec<String> = old
+        .columns
         .iter()
-        .filter(|v| mentions(&v.sql, &t))
+        .filter(|c| c.primary_key > 0)
+        .map(|c| c.name.clone())
         .collect();
+    let new_pk: Vec<String> = {
+        let bug = |e: rusqlite::Error| {
+            AppError::env("sqlite_error", e.to_string(), "report this as a bug")
+        };
+        conn.execute_batch("SAVEPOINT rebuild_pk").map_err(bug)?;
+        let _ = ctx.engine.execute_step(&new_def);
+        let pk: Vec<String> = conn
+            .prepare(&format!("PRAGMA table_info({})", quoted(&new_name)))
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get::<_, String>(1)?, r.get::<_, i64>(5)?)))
+                    .map(|rows| {
+                        rows.flatten()
+                            .filter(|(_, k)| *k > 0)
+                            .map(|(n, _)| n)
+                            .collect()
+                    })
+            })
+            .unwrap_or_default();
+        let _ = conn.execute_batch("ROLLBACK TO rebuild_pk; RELEASE rebuild_pk");
+        pk
+    };
+    let keep_rowid = !without_rowid(&old.sql)
+        && !without_rowid(def)
+        && !rowid_alias(&old_cols, &old_pk)
+        && !rowid_alias(&new_cols, &new_pk);
+    if keep_rowid {
+        into.insert(0, "rowid".to_string());
+        select.insert(0, "rowid".to_string());
+        back_into.insert(0, "rowid".to_string());
+        back_select.insert(0, "rowid".to_string());
+    }
+    let autoincrement = |sql: &str| sql.to_ascii_uppercase().contains("AUTOINCREMENT");
+    let keep_sequence = autoincrement(&old.sql) && autoincrement(def);
     let drop = ctx.conventions.drop();
     let qt = quoted(&t);
     let qnew = quoted(&new_name);
     let qold = quoted(&old_name);
     let mut steps: Vec<(String, String)> = Vec::new();
-    for v in &views {
+    for v in views.iter().rev() {
         steps.push((
             format!("DROP VIEW{drop} {}", quoted(&v.name)),
             v.sql.clone(),
@@ -334,6 +429,27 @@ pub fn plan(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
         ),
         format!("DROP TABLE {qt}"),
     ));
+    if keep_sequence {
+        // AUTOINCREMENT's counter goes with the table both ways, so ids once
+        // used are never handed out again.
+        let lit = |n: &str| format!("'{}'", n.replace('\'', "''"));
+        steps.push((
+            format!("DELETE FROM sqlite_sequence WHERE name = {}", lit(&new_name)),
+            format!(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT {}, seq FROM sqlite_sequence WHERE name = {}",
+                lit(&old_name),
+                lit(&t)
+            ),
+        ));
+        steps.push((
+            format!(
+                "INSERT INTO sqlite_sequence (name, seq) SELECT {}, seq FROM sqlite_sequence WHERE name = {}",
+                lit(&new_name),
+                lit(&t)
+            ),
+            format!("DELETE FROM sqlite_sequence WHERE name = {}", lit(&old_name)),
+        ));
+    }
     steps.push((
         format!("DROP TABLE {qt}"),
         format!(
@@ -364,7 +480,61 @@ pub fn plan(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
             format!("DROP VIEW{drop} {}", quoted(&v.name)),
         ));
     }
-    if into.is_empty() {
+    // Run the rebuild on the in-memory schema: every view made again must
+    // still read, and every foreign key that points at the table must still
+    // find a PRIMARY KEY or UNIQUE column there.
+    {
+        let bug = |e: rusqlite::Error| {
+            AppError::env("sqlite_error", e.to_string(), "report this as a bug")
+        };
+        conn.execute_batch("SAVEPOINT rebuild_check").map_err(bug)?;
+        let checked = (|| {
+            for (apply, _) in &steps {
+                if let Err(e) = ctx.engine.execute_step(apply) {
+                    return Err(refuse(
+                        "dependent_breaks",
+                        format!("`{}` fails after the rebuild: {}", one_line(apply), e.message),
+                        "remove or change that index, trigger or view in an earlier operation of the same --spec, or keep what it needs",
+                    ));
+                }
+            }
+            for v in &views {
+                if let Err(e) = conn.prepare(&format!("SELECT * FROM {} LIMIT 0", quoted(&v.name)))
+                {
+                    return Err(refuse(
+                        "dependent_breaks",
+                        format!("the view {} no longer reads after the rebuild: {e}", v.name),
+                        "change the view in an earlier operation of the same --spec, or keep what it needs",
+                    ));
+                }
+            }
+            let mismatch = |e: rusqlite::Error| {
+                let text = e.to_string();
+                text.contains("foreign key mismatch").then(|| {
+                    refuse(
+                        "foreign_key_mismatch",
+                        format!("after the rebuild, {text}: the columns other tables reference in {t} are no longer its PRIMARY KEY or UNIQUE"),
+                        "keep the referenced columns as the PRIMARY KEY (or UNIQUE) of the new definition, or rebuild the referencing tables first",
+                    )
+                })
+            };
+            let checked: Result<(), rusqlite::Error> = (|| {
+                let mut fk = conn.prepare("PRAGMA foreign_key_check")?;
+                let mut rows = fk.query([])?;
+                while rows.next()?.is_some() {}
+                Ok(())
+            })();
+            if let Err(e) = checked {
+                if let Some(refusal) = mismatch(e) {
+                    return Err(refusal);
+                }
+            }
+            Ok(())
+        })();
+        let _ = conn.execute_batch("ROLLBACK TO rebuild_check; RELEASE rebuild_check");
+        checked?;
+    }
+    if copy.is_empty() {
         return Err(refuse(
             "invalid_definition",
             format!("the new definition keeps none of {t}'s columns and --map fills none: every row would be lost"),

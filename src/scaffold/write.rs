@@ -6,24 +6,26 @@ use std::path::Path;
 
 use crate::error::AppError;
 
-/// A cross-process lock on the migrations folder, held while a number is chosen and the file written.
+/// A cross-process lock on the migrations folder itself (an advisory lock
+/// on the folder, not a file in the temporary folder): every process that
+/// writes into the folder meets the same lock whatever its TMPDIR or user,
+/// and there is no lock file anyone could plant.
 pub struct FolderLock {
-    _file: std::fs::File,
+    _dir: Option<std::fs::File>,
 }
 
 impl FolderLock {
     pub fn acquire(dir: &Path) -> Result<Self, AppError> {
-        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        let hash = crate::assets::checksum(canonical.to_string_lossy().as_bytes());
-        let path = std::env::temp_dir().join(format!("migration-creator-{hash:016x}.lock"));
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| AppError::io("open the lock file", &path, &e))?;
-        file.lock().map_err(|e| AppError::io("lock", &path, &e))?;
-        Ok(FolderLock { _file: file })
+        if !dir.is_dir() {
+            // Nothing to write into; the caller reports the missing folder.
+            return Ok(FolderLock { _dir: None });
+        }
+        let folder =
+            std::fs::File::open(dir).map_err(|e| AppError::io("open the folder", dir, &e))?;
+        folder
+            .lock()
+            .map_err(|e| AppError::io("lock the folder", dir, &e))?;
+        Ok(FolderLock { _dir: Some(folder) })
     }
 }
 
