@@ -5,22 +5,19 @@
 //! benchmarks call the same code. `main_entry` parses the command line, runs
 //! the command, renders its report and maps the outcome to an exit code.
 
+pub mod agent_file;
 pub mod assets;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod fsutil;
 pub mod migrations;
 pub mod output;
-pub mod rules;
 pub mod scaffold;
 pub mod settings;
 pub mod sqlite;
-pub mod tools;
-pub mod yaml;
 
 use std::process::ExitCode;
 

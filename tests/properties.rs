@@ -1,8 +1,8 @@
 //! Any bytes at all give a report, never a panic, and the report is
 //! consistent: a file "loads" exactly when it has no error.
 
-use migration_creator::diagnostic::Severity;
-use migration_creator::rules::check;
+use migration_creator::agent_file::diagnostic::Severity;
+use migration_creator::agent_file::rules::check;
 use proptest::prelude::*;
 
 fn yamlish() -> impl Strategy<Value = String> {

@@ -11,7 +11,7 @@ use crate::config::{self, Origin, ProjectConfig};
 use crate::error::{AppError, ExitStatus};
 use crate::fsutil;
 use crate::output::{paint_diff, Printer, Style};
-use crate::rules;
+use crate::agent_file::rules;
 use crate::settings::{self, RuleStatus, PERMISSION_RULE};
 
 /// Claude Code applies project allow rules only in a trusted workspace.
@@ -120,7 +120,7 @@ pub fn rendered_agent(config: &ProjectConfig) -> Result<String, AppError> {
     if let Some(d) = checked
         .diagnostics
         .iter()
-        .find(|d| d.severity <= crate::diagnostic::Severity::Warning)
+        .find(|d| d.severity <= crate::agent_file::diagnostic::Severity::Warning)
     {
         return Err(AppError::env(
             "agent_invalid",

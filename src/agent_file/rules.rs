@@ -2,9 +2,9 @@
 //! as diagnostics. `check` never panics and never fails: any bytes at all
 //! give a report.
 
-use crate::diagnostic::{Diagnostic, LineIndex, Severity};
-use crate::tools::{self, ToolSpec};
-use crate::yaml::{self, Entry, Extracted, Parsed, Root, Yaml};
+use crate::agent_file::diagnostic::{Diagnostic, LineIndex, Severity};
+use crate::agent_file::client::{self, ToolSpec};
+use crate::agent_file::frontmatter::{self, Entry, Extracted, Parsed, Root, Yaml};
 
 /// What `check` found in one file.
 #[derive(Debug, Clone)]
@@ -99,7 +99,7 @@ impl Checker<'_> {
 
     fn run(&mut self, bom: usize) -> Option<String> {
         let body_text = &self.text[bom..];
-        let (yaml_range, body_start) = match yaml::extract(body_text) {
+        let (yaml_range, body_start) = match frontmatter::extract(body_text) {
             Extracted::Found { yaml, body } => (yaml.start + bom..yaml.end + bom, body + bom),
             Extracted::NoOpening => {
                 let trimmed = body_text.trim_start();
@@ -141,7 +141,7 @@ impl Checker<'_> {
         let yaml_text = &self.text[yaml_range.clone()];
         self.check_closing_fence(yaml_range.end);
 
-        let root = match yaml::parse_frontmatter(yaml_text) {
+        let root = match frontmatter::parse_frontmatter(yaml_text) {
             Parsed::Strict(root) => root,
             Parsed::Lenient(root) => {
                 self.report_lenient(yaml_text);
@@ -179,7 +179,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let (entries, duplicates) = yaml::entries(yaml_text, pairs);
+        let (entries, duplicates) = frontmatter::entries(yaml_text, pairs);
         for key in duplicates {
             let e = entries
                 .iter()
@@ -243,7 +243,7 @@ impl Checker<'_> {
     }
 
     fn report_lenient(&mut self, yaml_text: &str) {
-        let rewritten = yaml::lenient_rewrite(yaml_text);
+        let rewritten = frontmatter::lenient_rewrite(yaml_text);
         let mut tabs_reported = false;
         for (i, (orig, new)) in yaml_text.split('\n').zip(rewritten.split('\n')).enumerate() {
             if orig == new {
@@ -286,11 +286,11 @@ impl Checker<'_> {
 
     fn check_keys(&mut self, entries: &[Entry]) {
         for e in entries {
-            if tools::KNOWN_KEYS.contains(&e.key.as_str()) {
+            if client::KNOWN_KEYS.contains(&e.key.as_str()) {
                 continue;
             }
             let (line, col) = self.key_pos(e);
-            if tools::TOP_LEVEL_HOOK_EVENTS.contains(&e.key.as_str()) {
+            if client::TOP_LEVEL_HOOK_EVENTS.contains(&e.key.as_str()) {
                 self.push(
                     Diagnostic::new(
                         Severity::Error,
@@ -302,11 +302,11 @@ impl Checker<'_> {
                 );
                 continue;
             }
-            let suggestion = tools::KEY_SUGGESTIONS
+            let suggestion = client::KEY_SUGGESTIONS
                 .iter()
                 .find(|(k, _)| *k == e.key)
                 .map(|(_, s)| (*s).to_string())
-                .or_else(|| tools::did_you_mean(&e.key, tools::KNOWN_KEYS.iter().copied()));
+                .or_else(|| client::did_you_mean(&e.key, client::KNOWN_KEYS.iter().copied()));
             let mut d = Diagnostic::new(
                 Severity::Warning,
                 "unknown_key",
@@ -320,7 +320,7 @@ impl Checker<'_> {
                 Some(s) => d.hint(format!("did you mean `{s}`?")),
                 None => d.hint(format!(
                     "remove it; known keys are {}",
-                    tools::KNOWN_KEYS.join(", ")
+                    client::KNOWN_KEYS.join(", ")
                 )),
             };
             self.push(d);
@@ -449,11 +449,11 @@ impl Checker<'_> {
         };
         let (line, col) = self.value_pos(e);
         let listed: Vec<String> = match &e.value {
-            Yaml::Str(s) => tools::split_tools(s),
+            Yaml::Str(s) => client::split_tools(s),
             Yaml::Seq(items) => items
                 .iter()
                 .filter_map(Yaml::as_str)
-                .flat_map(tools::split_tools)
+                .flat_map(client::split_tools)
                 .collect(),
             _ => Vec::new(),
         };
@@ -475,7 +475,7 @@ impl Checker<'_> {
                 }
                 _ => (line, col),
             };
-            match tools::classify_tool(tool) {
+            match client::classify_tool(tool) {
                 ToolSpec::All | ToolSpec::Known | ToolSpec::Mcp => usable += 1,
                 ToolSpec::Unknown { suggestion } => {
                     let what = if key == "tools" {
@@ -488,7 +488,7 @@ impl Checker<'_> {
                         "unknown_tool",
                         format!(
                             "`{tool}` is not a tool Claude Code {} knows; it {what}",
-                            tools::CLIENT_VERSION
+                            client::CLIENT_VERSION
                         ),
                     )
                     .at(line, col);
@@ -523,7 +523,7 @@ impl Checker<'_> {
             Yaml::Str(s) => {
                 let m = s.trim();
                 if m.eq_ignore_ascii_case("inherit")
-                    || tools::MODEL_ALIASES.contains(&m)
+                    || client::MODEL_ALIASES.contains(&m)
                     || m.starts_with("claude-")
                 {
                     return;
@@ -542,12 +542,12 @@ impl Checker<'_> {
         let suggestion = e
             .value
             .as_str()
-            .and_then(|m| tools::did_you_mean(m.trim(), tools::MODEL_ALIASES.iter().copied()));
+            .and_then(|m| client::did_you_mean(m.trim(), client::MODEL_ALIASES.iter().copied()));
         let hint = match suggestion {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!(
                 "use one of {}, or a full claude- model id",
-                tools::MODEL_ALIASES.join(", ")
+                client::MODEL_ALIASES.join(", ")
             ),
         };
         self.push(
@@ -562,15 +562,15 @@ impl Checker<'_> {
             let (field, valid, allowed): (&str, bool, String) = match e.key.as_str() {
                 "color" => (
                     "invalid_color",
-                    e.value.as_str().is_some_and(|c| tools::COLORS.contains(&c)),
-                    tools::COLORS.join(", "),
+                    e.value.as_str().is_some_and(|c| client::COLORS.contains(&c)),
+                    client::COLORS.join(", "),
                 ),
                 "permissionMode" => (
                     "invalid_permission_mode",
                     e.value
                         .as_str()
-                        .is_some_and(|c| tools::PERMISSION_MODES.contains(&c)),
-                    tools::PERMISSION_MODES.join(", "),
+                        .is_some_and(|c| client::PERMISSION_MODES.contains(&c)),
+                    client::PERMISSION_MODES.join(", "),
                 ),
                 "maxTurns" => (
                     "invalid_max_turns",
@@ -580,21 +580,21 @@ impl Checker<'_> {
                 "effort" => (
                     "invalid_effort",
                     valid_effort(&e.value),
-                    format!("{} or an integer", tools::EFFORT_LEVELS.join(", ")),
+                    format!("{} or an integer", client::EFFORT_LEVELS.join(", ")),
                 ),
                 "memory" => (
                     "invalid_memory",
                     e.value
                         .as_str()
-                        .is_some_and(|c| tools::MEMORY_SCOPES.contains(&c)),
-                    tools::MEMORY_SCOPES.join(", "),
+                        .is_some_and(|c| client::MEMORY_SCOPES.contains(&c)),
+                    client::MEMORY_SCOPES.join(", "),
                 ),
                 "isolation" => (
                     "invalid_isolation",
                     e.value
                         .as_str()
-                        .is_some_and(|c| tools::ISOLATION_MODES.contains(&c)),
-                    tools::ISOLATION_MODES.join(", "),
+                        .is_some_and(|c| client::ISOLATION_MODES.contains(&c)),
+                    client::ISOLATION_MODES.join(", "),
                 ),
                 "background" => (
                     "invalid_background",
@@ -720,7 +720,7 @@ fn valid_effort(v: &Yaml) -> bool {
         Yaml::Float(f) => f.is_finite(),
         Yaml::Str(s) => {
             let lower = s.to_lowercase();
-            if tools::EFFORT_LEVELS.contains(&lower.as_str()) {
+            if client::EFFORT_LEVELS.contains(&lower.as_str()) {
                 return true;
             }
             // JavaScript parseInt: optional spaces and sign, then at least one digit.

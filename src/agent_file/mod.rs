@@ -1,0 +1,11 @@
+//! What Claude Code does with an agent file: the client's own tables
+//! (`client`), the frontmatter cut and parsed as the client does
+//! (`frontmatter`, the only YAML module), its hooks checked as the client
+//! checks them (`hooks`), the rules with their codes (`rules`), and
+//! diagnostics (`diagnostic`).
+
+pub mod client;
+pub mod diagnostic;
+pub mod frontmatter;
+pub mod hooks;
+pub mod rules;
