@@ -50,7 +50,7 @@ fn report(run: &crate::support::Run) -> Report {
 
 /// Codes whose severity is error although the client loads the file: it then
 /// refuses to spawn the agent (SPEC.md).
-const SPAWN_REFUSALS: &[&str] = &["no_tools"];
+const SPAWN_REFUSALS: &[&str] = &["zero_tools"];
 
 #[test]
 fn fixtures_give_the_expected_diagnostics_and_match_the_client() {
@@ -87,6 +87,14 @@ fn fixtures_give_the_expected_diagnostics_and_match_the_client() {
         }
         for d in &f.diagnostics {
             assert!(["error", "warning", "note"].contains(&d.severity.as_str()));
+            let rule = migration_creator::agent_file::codes::rule(&d.code)
+                .unwrap_or_else(|| panic!("{file}: `{}` is not in the rule table", d.code));
+            assert_eq!(
+                format!("{:?}", rule.severity).to_lowercase(),
+                d.severity,
+                "{file}: `{}` has the severity of its rule",
+                d.code
+            );
             assert!(d.line >= 1 && d.column >= 1 && !d.message.is_empty());
             assert!(
                 d.hint.as_deref().is_some_and(|h| !h.is_empty()),
@@ -135,6 +143,27 @@ fn every_rule_code_in_the_readme_is_exercised() {
         );
     }
     assert!(codes >= 30, "found {codes} rule rows");
+    // The README's table is the rule table in the code, row for row.
+    assert_eq!(
+        section.trim(),
+        migration_creator::agent_file::codes::markdown_table().trim(),
+        "README's rule table differs from src/agent_file/codes.rs"
+    );
+}
+
+#[test]
+fn the_client_tables_are_the_version_the_fixtures_were_judged_with() {
+    let expected =
+        std::fs::read_to_string(repo_root().join("tests/fixtures/agent-files/expected.tsv"))
+            .unwrap();
+    let header = expected.lines().next().unwrap();
+    assert!(
+        header.contains(&format!(
+            "client {} (claude-oracle)",
+            migration_creator::agent_file::client::CLIENT_VERSION
+        )),
+        "{header}"
+    );
 }
 
 #[test]

@@ -5,7 +5,9 @@
 /// The client release these tables describe.
 pub const CLIENT_VERSION: &str = "2.1.332";
 
-/// Tool names the client resolves in `tools` / `disallowedTools`.
+/// Tool names the client resolves in `tools` / `disallowedTools`: its list
+/// of built-in tools, plus the members of the Artifact family it resolves
+/// outside that list.
 pub const KNOWN_TOOLS: &[&str] = &[
     "Agent",
     "Artifact",
@@ -14,10 +16,12 @@ pub const KNOWN_TOOLS: &[&str] = &[
     "ArtifactData",
     "AskUserQuestion",
     "Bash",
+    "ClaudeDesign",
     "CronCreate",
     "CronDelete",
     "CronList",
     "Edit",
+    "EndConversation",
     "EnterPlanMode",
     "EnterWorktree",
     "ExitPlanMode",
@@ -25,15 +29,31 @@ pub const KNOWN_TOOLS: &[&str] = &[
     "Glob",
     "Grep",
     "ListAgents",
+    "ListMcpResourcesTool",
     "LSP",
     "Monitor",
     "NotebookEdit",
+    "OfferChromeSetup",
     "PowerShell",
+    "Projects",
+    "propose_skills",
+    "PushNotification",
     "Read",
+    "ReadMcpResourceDirTool",
+    "ReadMcpResourceTool",
+    "ReadNotifications",
+    "RemoteTrigger",
     "ReportFindings",
     "ScheduleWakeup",
+    "SendFeedback",
     "SendMessage",
+    "SendUserFile",
+    "SendUserMessage",
+    "SetGoal",
+    "ShareOnboardingGuide",
+    "ShowOnboardingRolePicker",
     "Skill",
+    "SubagentHandback",
     "TaskCreate",
     "TaskGet",
     "TaskList",
@@ -41,17 +61,24 @@ pub const KNOWN_TOOLS: &[&str] = &[
     "TaskUpdate",
     "TodoWrite",
     "ToolSearch",
+    "WaitForMcpServers",
     "WebFetch",
     "WebSearch",
     "Workflow",
     "Write",
 ];
 
-/// Legacy names that still resolve, with the tool they now mean.
+/// Names that still resolve, with the tool they now mean.
 pub const TOOL_ALIASES: &[(&str, &str)] = &[
     ("Task", "Agent"),
     ("KillShell", "TaskStop"),
     ("KillBash", "TaskStop"),
+    ("ListPeers", "ListAgents"),
+    ("Brief", "SendUserMessage"),
+    ("ListMcpResources", "ListMcpResourcesTool"),
+    ("ReadMcpResource", "ReadMcpResourceTool"),
+    ("ReadMcpResourceDir", "ReadMcpResourceDirTool"),
+    ("ProposeGoal", "SetGoal"),
 ];
 
 /// Names that used to exist and no longer do, with what replaces them.
@@ -90,6 +117,9 @@ pub const PERMISSION_MODES: &[&str] = &[
 ];
 
 pub const EFFORT_LEVELS: &[&str] = &["low", "medium", "high", "xhigh", "max"];
+
+/// Effort spellings the client reads as a level.
+pub const EFFORT_ALIASES: &[(&str, &str)] = &[("med", "medium")];
 
 pub const MEMORY_SCOPES: &[&str] = &["user", "project", "local"];
 
@@ -135,10 +165,79 @@ pub const KEY_SUGGESTIONS: &[(&str, &str)] = &[
     ("permission-mode", "permissionMode"),
     ("system-prompt", "the file's body"),
     ("prompt", "the file's body"),
+    // The client deliberately suggests nothing for `mode` (not `model`).
+    ("mode", ""),
 ];
 
-/// Hook events the client refuses to see outside `hooks` (the agent is dropped).
-pub const TOP_LEVEL_HOOK_EVENTS: &[&str] = &["PreToolUse", "PermissionRequest"];
+/// Hook events, as the client names them (case-sensitive).
+pub const HOOK_EVENTS: &[&str] = &[
+    "PreToolUse",
+    "PostToolUse",
+    "PostToolUseFailure",
+    "PostToolBatch",
+    "Notification",
+    "UserPromptSubmit",
+    "UserPromptExpansion",
+    "SessionStart",
+    "SessionEnd",
+    "Stop",
+    "StopFailure",
+    "SubagentStart",
+    "SubagentStop",
+    "PreCompact",
+    "PostCompact",
+    "PreModelSwitch",
+    "PostModelSwitch",
+    "PermissionRequest",
+    "PermissionDenied",
+    "Setup",
+    "TeammateIdle",
+    "TaskCreated",
+    "TaskCompleted",
+    "Elicitation",
+    "ElicitationResult",
+    "ConfigChange",
+    "WorktreeCreate",
+    "WorktreeRemove",
+    "InstructionsLoaded",
+    "CwdChanged",
+    "FileChanged",
+    "DirectoryAdded",
+    "MessageDisplay",
+    "PreSkillShellCommand",
+];
+
+/// Guard events: a hook under one of them may be what guards the permissions
+/// beside it, so one the client cannot load drops the whole agent (under any
+/// other event it is removed and the agent loads).
+pub const GUARD_HOOK_EVENTS: &[&str] = &["PreToolUse", "PermissionRequest", "PreSkillShellCommand"];
+
+/// Hook entry types (`type:`), case-sensitive.
+pub const HOOK_TYPES: &[&str] = &["command", "prompt", "agent", "http", "mcp_tool"];
+
+/// Top-level keys the client does not scan for misplaced hooks.
+pub const HOOK_SCAN_EXEMPT_KEYS: &[&str] = &["metadata", "mcpServers", "lspServers"];
+
+/// What the client suggests for an unknown key, as it does: its own
+/// suggestions first (compared without `-`, `_` and case; an empty one means
+/// it deliberately suggests nothing), then a known key equal without case,
+/// `-` and `_`, or one edit away.
+pub fn key_suggestion(key: &str) -> Option<String> {
+    let norm = |k: &str| {
+        k.chars()
+            .filter(|c| *c != '-' && *c != '_')
+            .collect::<String>()
+            .to_lowercase()
+    };
+    let n = norm(key);
+    if let Some((_, s)) = KEY_SUGGESTIONS.iter().find(|(k, _)| norm(k) == n) {
+        return (!s.is_empty()).then(|| (*s).to_string());
+    }
+    if let Some(k) = KNOWN_KEYS.iter().find(|k| norm(k) == n) {
+        return Some((*k).to_string());
+    }
+    did_you_mean(key, KNOWN_KEYS.iter().copied())
+}
 
 /// Whether `name` is a tool the client resolves (legacy aliases included).
 pub fn is_known_tool(name: &str) -> bool {

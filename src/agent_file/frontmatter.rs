@@ -172,7 +172,114 @@ pub enum Root {
     NotMapping(&'static str),
 }
 
-struct RootVisitor;
+/// How deep values of keys the rules do not read are kept (the client scans
+/// three levels for misplaced hooks and looks two more into what it finds).
+const SHALLOW_DEPTH: usize = 6;
+/// How many nodes of such a value are kept.
+const SHALLOW_NODES: usize = 2_000;
+
+/// A value kept to a depth and a number of nodes; the rest is `Skipped`.
+struct Shallow<'b> {
+    depth: usize,
+    budget: &'b std::cell::Cell<usize>,
+}
+
+impl<'de> de::DeserializeSeed<'de> for Shallow<'_> {
+    type Value = Yaml;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Yaml, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl Shallow<'_> {
+    fn spend(&self) -> bool {
+        let left = self.budget.get();
+        self.budget.set(left.saturating_sub(1));
+        left > 0
+    }
+    fn inner(&self) -> Shallow<'_> {
+        Shallow {
+            depth: self.depth.saturating_sub(1),
+            budget: self.budget,
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for Shallow<'_> {
+    type Value = Yaml;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Yaml, E> {
+        self.spend();
+        Ok(Yaml::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Yaml, E> {
+        self.spend();
+        Ok(Yaml::Int(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Yaml, E> {
+        self.spend();
+        Ok(i64::try_from(v)
+            .map(Yaml::Int)
+            .unwrap_or(Yaml::Float(v as f64)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Yaml, E> {
+        self.spend();
+        Ok(Yaml::Float(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Yaml, E> {
+        self.spend();
+        Ok(Yaml::Str(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Yaml, E> {
+        self.spend();
+        Ok(Yaml::Str(v))
+    }
+    fn visit_unit<E>(self) -> Result<Yaml, E> {
+        Ok(Yaml::Null)
+    }
+    fn visit_none<E>(self) -> Result<Yaml, E> {
+        Ok(Yaml::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Yaml, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Yaml, A::Error> {
+        if self.depth == 0 || !self.spend() {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(Yaml::Skipped);
+        }
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self.inner())? {
+            items.push(item);
+        }
+        Ok(Yaml::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Yaml, A::Error> {
+        if self.depth == 0 || !self.spend() {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Yaml::Skipped);
+        }
+        let mut entries = Vec::new();
+        while let Some(k) = map.next_key_seed(self.inner())? {
+            let v = map.next_value_seed(self.inner())?;
+            entries.push((k, v));
+        }
+        Ok(Yaml::Map(entries))
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Yaml, A::Error> {
+        use de::VariantAccess;
+        let (_tag, variant) = data.variant::<IgnoredAny>()?;
+        variant.newtype_variant_seed(self)
+    }
+}
+
+struct RootVisitor {
+    /// Keep values of keys the rules do not read, shallowly (for the hook scan).
+    shallow: bool,
+}
 
 impl<'de> Visitor<'de> for RootVisitor {
     type Value = Root;
@@ -202,7 +309,7 @@ impl<'de> Visitor<'de> for RootVisitor {
         Ok(Root::Empty)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Root, D::Error> {
-        d.deserialize_any(RootVisitor)
+        d.deserialize_any(self)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Root, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -220,9 +327,18 @@ impl<'de> Visitor<'de> for RootVisitor {
             let inspected = key.as_str().is_some_and(|k| INSPECTED_KEYS.contains(&k));
             let value = if inspected {
                 map.next_value::<Yaml>()?
-            } else {
+            } else if !self.shallow {
                 map.next_value::<IgnoredAny>()?;
                 Yaml::Skipped
+            } else {
+                // Kept only as deep as the client looks for misplaced guard
+                // hooks, and only so many nodes: an alias bomb or deep
+                // nesting under a key the client ignores costs nothing.
+                let budget = std::cell::Cell::new(SHALLOW_NODES);
+                map.next_value_seed(Shallow {
+                    depth: SHALLOW_DEPTH,
+                    budget: &budget,
+                })?
             };
             entries.push((key, value));
         }
@@ -232,7 +348,7 @@ impl<'de> Visitor<'de> for RootVisitor {
 
 impl<'de> Deserialize<'de> for Root {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Root, D::Error> {
-        d.deserialize_any(RootVisitor)
+        d.deserialize_any(RootVisitor { shallow: true })
     }
 }
 
@@ -328,7 +444,19 @@ pub fn parse_root(text: &str) -> Result<Root, YamlError> {
 }
 
 fn parse_yaml(text: &str) -> Result<Root, YamlError> {
-    serde_yaml::from_str::<Root>(text).map_err(|err| {
+    let parsed = serde_yaml::from_str::<Root>(text).or_else(|err| {
+        // An alias bomb under a key the rules do not read trips serde_yaml's
+        // expansion limit once its values are kept; skipping them as before
+        // decides whether the document itself is YAML.
+        let text_of = err.to_string();
+        if text_of.contains("limit") {
+            let de = serde_yaml::Deserializer::from_str(text);
+            de.deserialize_any(RootVisitor { shallow: false })
+        } else {
+            Err(err)
+        }
+    });
+    parsed.map_err(|err| {
         let (line, column) = err
             .location()
             .map(|l| (l.line(), l.column()))

@@ -5,6 +5,7 @@
 //! diagnostics (`diagnostic`).
 
 pub mod client;
+pub mod codes;
 pub mod diagnostic;
 pub mod frontmatter;
 pub mod hooks;

@@ -2,8 +2,8 @@
 //! as diagnostics. `check` never panics and never fails: any bytes at all
 //! give a report.
 
-use crate::agent_file::diagnostic::{Diagnostic, LineIndex, Severity};
 use crate::agent_file::client::{self, ToolSpec};
+use crate::agent_file::diagnostic::{Diagnostic, LineIndex, Severity};
 use crate::agent_file::frontmatter::{self, Entry, Extracted, Parsed, Root, Yaml};
 
 /// What `check` found in one file.
@@ -285,36 +285,45 @@ impl Checker<'_> {
     }
 
     fn check_keys(&mut self, entries: &[Entry]) {
+        // Guard hooks outside `hooks` (a guard event at the top level, or one
+        // under any other key, `experimental` included): the agent is dropped.
+        let pairs: Vec<(String, &Yaml)> =
+            entries.iter().map(|e| (e.key.clone(), &e.value)).collect();
+        let misplaced = super::hooks::misplaced(&pairs);
+        for e in entries.iter().filter(|e| misplaced.contains(&e.key)) {
+            let (line, col) = self.key_pos(e);
+            let what = if client::GUARD_HOOK_EVENTS.contains(&e.key.as_str()) {
+                format!(
+                    "`{}` is a guard hook event at the top level of the frontmatter",
+                    e.key
+                )
+            } else {
+                format!("`{}` holds PreToolUse/PermissionRequest hooks or a hook matcher outside `hooks`", e.key)
+            };
+            self.push(
+                Diagnostic::new(
+                    Severity::Error,
+                    "hook_outside_hooks",
+                    format!("{what}; Claude Code refuses to load the agent"),
+                )
+                .at(line, col)
+                .hint("move the hooks under `hooks:` (hooks: {PreToolUse: [{matcher: ..., hooks: [...]}]}), or remove them"),
+            );
+        }
         for e in entries {
-            if client::KNOWN_KEYS.contains(&e.key.as_str()) {
+            if client::KNOWN_KEYS.contains(&e.key.as_str()) || misplaced.contains(&e.key) {
                 continue;
             }
             let (line, col) = self.key_pos(e);
-            if client::TOP_LEVEL_HOOK_EVENTS.contains(&e.key.as_str()) {
-                self.push(
-                    Diagnostic::new(
-                        Severity::Error,
-                        "hook_outside_hooks",
-                        format!("`{}` is a hook event at the top level of the frontmatter; Claude Code refuses to load the agent", e.key),
-                    )
-                    .at(line, col)
-                    .hint(format!("move it under `hooks:` (hooks: {{{}: [{{matcher: ..., hooks: [...]}}]}})", e.key)),
-                );
-                continue;
-            }
-            let suggestion = client::KEY_SUGGESTIONS
-                .iter()
-                .find(|(k, _)| *k == e.key)
-                .map(|(_, s)| (*s).to_string())
-                .or_else(|| client::did_you_mean(&e.key, client::KNOWN_KEYS.iter().copied()));
+            let suggestion = client::key_suggestion(&e.key);
             let mut d = Diagnostic::new(
                 Severity::Warning,
                 "unknown_key",
                 format!("Claude Code does not know the key `{}` and ignores it (keys are case-sensitive)", e.key),
             )
             .at(line, col);
-            d = match suggestion {
-                Some(s) if s == "the file's body" => {
+            d = match suggestion.as_deref() {
+                Some("the file's body") => {
                     d.hint("move its content to the file's body (the system prompt)")
                 }
                 Some(s) => d.hint(format!("did you mean `{s}`?")),
@@ -500,16 +509,25 @@ impl Checker<'_> {
                 }
             }
         }
-        if key == "tools" && usable == 0 {
-            let message = if listed.is_empty() {
-                format!("`tools` lists no tools ({}); Claude Code refuses to spawn an agent with zero tools", e.value.kind())
-            } else {
-                "none of the tools in `tools` exists; Claude Code refuses to spawn an agent with zero tools".to_string()
-            };
+        if key == "tools" && listed.is_empty() {
             self.push(
-                Diagnostic::new(Severity::Error, "no_tools", message)
-                    .at(line, col)
-                    .hint("list the tools the agent needs (tools: Read, Grep, Bash), or remove `tools` to inherit them all"),
+                Diagnostic::new(
+                    Severity::Warning,
+                    "no_tools",
+                    format!("`tools` lists no tools ({}), so the agent runs with no tools at all", e.value.kind()),
+                )
+                .at(line, col)
+                .hint("remove `tools` to inherit every tool, or list the tools the agent needs (tools: Read, Grep, Bash)"),
+            );
+        } else if key == "tools" && usable == 0 {
+            self.push(
+                Diagnostic::new(
+                    Severity::Error,
+                    "zero_tools",
+                    "none of the tools in `tools` exists; Claude Code refuses to spawn an agent whose tools resolve to nothing",
+                )
+                .at(line, col)
+                .hint("fix the tool names (see the warnings above), or remove `tools` to inherit them all"),
             );
         }
     }
@@ -562,7 +580,9 @@ impl Checker<'_> {
             let (field, valid, allowed): (&str, bool, String) = match e.key.as_str() {
                 "color" => (
                     "invalid_color",
-                    e.value.as_str().is_some_and(|c| client::COLORS.contains(&c)),
+                    e.value
+                        .as_str()
+                        .is_some_and(|c| client::COLORS.contains(&c)),
                     client::COLORS.join(", "),
                 ),
                 "permissionMode" => (
@@ -602,6 +622,23 @@ impl Checker<'_> {
                         || matches!(e.value.as_str(), Some("true" | "false")),
                     "true or false".into(),
                 ),
+                "autoCompactWindow" => (
+                    "invalid_auto_compact_window",
+                    client_integer(&e.value).is_some_and(|n| n >= 100_000),
+                    "an integer of at least 100000".into(),
+                ),
+                // The client ignores these without a word when they have the wrong shape.
+                "mcpServers" => (
+                    "ignored_field",
+                    matches!(&e.value, Yaml::Seq(_) | Yaml::Null),
+                    "a list of server names or server definitions".into(),
+                ),
+                "initialPrompt" => (
+                    "ignored_field",
+                    matches!(&e.value, Yaml::Null)
+                        || e.value.as_str().is_some_and(|s| !s.trim().is_empty()),
+                    "text".into(),
+                ),
                 _ => continue,
             };
             if valid {
@@ -628,90 +665,75 @@ impl Checker<'_> {
         let Some(e) = entries.iter().find(|e| e.key == "hooks") else {
             return;
         };
-        if is_falsy(&e.value) {
+        if super::hooks::is_empty(&e.value) {
             return;
         }
-        let Some(problem) = hooks_problem(&e.value) else {
-            return;
-        };
         let (line, col) = self.value_pos(e);
-        self.push(
-            Diagnostic::new(Severity::Error, "invalid_hooks", format!("`hooks` {problem}; Claude Code drops the agent"))
-                .at(line, col)
+        let start = self.index.offset_of(line, col);
+        for f in super::hooks::check(&e.value) {
+            // Point at the event's key when it can be found after `hooks:`.
+            let (l, c) = f
+                .event
+                .as_deref()
+                .and_then(|ev| {
+                    let rest = self.text.get(start..)?;
+                    let i = rest.find(ev)?;
+                    let at = start + i;
+                    (self.index.line_of(at) < self.yaml_end_line)
+                        .then(|| self.index.position(self.text, at))
+                })
+                .unwrap_or((line, col));
+            let d = match (&f.verdict, f.path.as_str()) {
+                (super::hooks::Verdict::Drops, "hooks") => Diagnostic::new(
+                    Severity::Error,
+                    "invalid_hooks",
+                    format!("`hooks` {}; Claude Code drops the agent", f.problem),
+                )
                 .hint("write hooks as a mapping: hooks: {PreToolUse: [{matcher: \"Bash\", hooks: [{type: command, command: \"...\"}]}]}"),
-        );
-    }
-}
-
-/// Why `hooks` does not fit the client's schema, if it does not.
-fn hooks_problem(value: &Yaml) -> Option<String> {
-    let Yaml::Map(events) = value else {
-        return Some(format!("is {}, not a mapping of event names", value.kind()));
-    };
-    for (event, matchers) in events {
-        let event = event.display();
-        let Yaml::Seq(matchers) = matchers else {
-            return Some(format!(
-                "event `{event}` holds {}, not a list of matchers",
-                matchers.kind()
-            ));
-        };
-        for matcher in matchers {
-            let Yaml::Map(fields) = matcher else {
-                return Some(format!(
-                    "event `{event}` has a matcher that is {}, not a mapping",
-                    matcher.kind()
-                ));
+                (super::hooks::Verdict::Drops, path) => Diagnostic::new(
+                    Severity::Error,
+                    "unloadable_hook",
+                    format!("{path}: {}; a hook under {} that cannot be loaded makes Claude Code drop the agent", f.problem, f.event.as_deref().unwrap_or("a guard event")),
+                )
+                .hint("fix the entry (a matcher with `hooks: [{type: command, command: \"...\"}]`; types: command, prompt, agent, http, mcp_tool), or remove it"),
+                (super::hooks::Verdict::Ignored, path) => Diagnostic::new(
+                    Severity::Warning,
+                    "hook_entry_ignored",
+                    format!("{path}: {}; Claude Code removes this entry and loads the agent without it", f.problem),
+                )
+                .hint("fix the entry, or remove it; hook events are case-sensitive (PostToolUse, SessionStart, ...)"),
             };
-            let hooks = fields
-                .iter()
-                .find(|(k, _)| k.as_str() == Some("hooks"))
-                .map(|(_, v)| v);
-            let Some(Yaml::Seq(hooks)) = hooks else {
-                return Some(format!(
-                    "event `{event}` has a matcher without a `hooks` list"
-                ));
-            };
-            for hook in hooks {
-                let Yaml::Map(h) = hook else {
-                    return Some(format!(
-                        "event `{event}` has a hook that is {}, not a mapping",
-                        hook.kind()
-                    ));
-                };
-                if !h
-                    .iter()
-                    .any(|(k, v)| k.as_str() == Some("type") && v.as_str().is_some())
-                {
-                    return Some(format!("event `{event}` has a hook without a `type`"));
-                }
-            }
+            self.push(d.at(l, c));
         }
     }
-    None
 }
 
-fn is_falsy(v: &Yaml) -> bool {
+/// A number as the client reads `maxTurns` and `autoCompactWindow`: an
+/// integer, or text whose leading part is one once `,` and `_` are dropped
+/// (`100_000`, `1e3` is 1, `3.7` is 3).
+fn client_integer(v: &Yaml) -> Option<i64> {
     match v {
-        Yaml::Null => true,
-        Yaml::Bool(b) => !b,
-        Yaml::Int(i) => *i == 0,
-        Yaml::Float(f) => *f == 0.0 || f.is_nan(),
-        Yaml::Str(s) => s.is_empty(),
-        _ => false,
+        Yaml::Int(i) => Some(*i),
+        Yaml::Float(f) if f.fract() == 0.0 && f.is_finite() => Some(*f as i64),
+        Yaml::Str(s) => {
+            let t: String = s
+                .trim()
+                .chars()
+                .filter(|c| *c != ',' && *c != '_')
+                .collect();
+            let (sign, digits) = match t.strip_prefix('-') {
+                Some(rest) => (-1, rest),
+                None => (1, t.strip_prefix('+').unwrap_or(&t)),
+            };
+            let lead: String = digits.chars().take_while(|c| c.is_ascii_digit()).collect();
+            lead.parse::<i64>().ok().map(|n| sign * n)
+        }
+        _ => None,
     }
 }
 
 fn positive_integer(v: &Yaml) -> bool {
-    match v {
-        Yaml::Int(i) => *i > 0,
-        Yaml::Float(f) => f.fract() == 0.0 && *f > 0.0,
-        Yaml::Str(s) => s
-            .trim()
-            .parse::<f64>()
-            .is_ok_and(|f| f.fract() == 0.0 && f > 0.0),
-        _ => false,
-    }
+    client_integer(v).is_some_and(|n| n > 0)
 }
 
 fn valid_effort(v: &Yaml) -> bool {
@@ -720,7 +742,9 @@ fn valid_effort(v: &Yaml) -> bool {
         Yaml::Float(f) => f.is_finite(),
         Yaml::Str(s) => {
             let lower = s.to_lowercase();
-            if client::EFFORT_LEVELS.contains(&lower.as_str()) {
+            if client::EFFORT_LEVELS.contains(&lower.as_str())
+                || client::EFFORT_ALIASES.iter().any(|(a, _)| *a == lower)
+            {
                 return true;
             }
             // JavaScript parseInt: optional spaces and sign, then at least one digit.

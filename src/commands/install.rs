@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::agent_file::rules;
 use crate::assets::{self, AGENT_FILE};
 use crate::cli::{Format, InstallArgs, ProjectConfigArgs, Scope};
 use crate::config::{self, Origin, ProjectConfig};
 use crate::error::{AppError, ExitStatus};
 use crate::fsutil;
 use crate::output::{paint_diff, Printer, Style};
-use crate::agent_file::rules;
 use crate::settings::{self, RuleStatus, PERMISSION_RULE};
 
 /// Claude Code applies project allow rules only in a trusted workspace.

@@ -6,13 +6,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use walkdir::WalkDir;
 
+use crate::agent_file::diagnostic::{render_github, render_text, Diagnostic, Severity};
+use crate::agent_file::frontmatter::MAX_AGENT_FILE_BYTES;
+use crate::agent_file::rules;
 use crate::cli::{Format, ValidateArgs};
 use crate::config::{self, display_relative};
-use crate::agent_file::diagnostic::{render_github, render_text, Diagnostic, Severity};
 use crate::error::{AppError, ExitStatus};
 use crate::output::{Printer, Style};
-use crate::agent_file::rules;
-use crate::agent_file::frontmatter::MAX_AGENT_FILE_BYTES;
 
 /// The result of `validate`.
 #[derive(Debug, Serialize)]
