@@ -31,6 +31,7 @@ struct Diag {
     message: String,
     line: usize,
     column: usize,
+    end_column: usize,
     hint: Option<String>,
 }
 
@@ -96,6 +97,7 @@ fn fixtures_give_the_expected_diagnostics_and_match_the_client() {
                 d.code
             );
             assert!(d.line >= 1 && d.column >= 1 && !d.message.is_empty());
+            assert!(d.end_column > d.column, "{file}: an empty span");
             assert!(
                 d.hint.as_deref().is_some_and(|h| !h.is_empty()),
                 "{file}: {} has no hint",
@@ -177,7 +179,7 @@ fn text_output_is_compiler_style_with_a_caret() {
 tests/fixtures/agent-files/invalid-color.md:4:8: warning[invalid_color]: `color: magenta` is not a valid value; Claude Code ignores the field
   |
 4 | color: magenta
-  |        ^
+  |        ^^^^^^^
   = hint: use red, blue, green, yellow, purple, orange, pink, cyan
 
 1 file checked: 0 errors, 1 warning, 0 notes

@@ -28,7 +28,8 @@ impl Severity {
 }
 
 /// One finding in one file. `line` and `column` are 1-based; findings about
-/// the whole file point at line 1, column 1.
+/// the whole file point at line 1, column 1. The finding spans from `column`
+/// to `end_column` (exclusive, on the same line, in characters).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
@@ -36,6 +37,7 @@ pub struct Diagnostic {
     pub message: String,
     pub line: usize,
     pub column: usize,
+    pub end_column: usize,
     pub hint: Option<String>,
 }
 
@@ -47,13 +49,22 @@ impl Diagnostic {
             message: message.into(),
             line: 1,
             column: 1,
+            end_column: 2,
             hint: None,
         }
     }
 
     pub fn at(mut self, line: usize, column: usize) -> Self {
+        let len = self.end_column.saturating_sub(self.column).max(1);
         self.line = line.max(1);
         self.column = column.max(1);
+        self.end_column = self.column + len;
+        self
+    }
+
+    /// How many characters, from `column`, the finding covers.
+    pub fn len(mut self, chars: usize) -> Self {
+        self.end_column = self.column + chars.max(1);
         self
     }
 
@@ -129,6 +140,19 @@ pub fn render_text(printer: &Printer, path: &str, source: Option<&str>, d: &Diag
     if let Some(source) = source {
         let index = LineIndex::new(source);
         if let Some(text) = index.line_text(source, d.line) {
+            // Columns are characters; the caret goes where the terminal
+            // shows them (a wide character takes two cells, a tab one).
+            let cells = |s: &str| -> usize {
+                s.chars()
+                    .map(|c| {
+                        if c == '\t' {
+                            1
+                        } else {
+                            unicode_width::UnicodeWidthChar::width(c).unwrap_or(0)
+                        }
+                    })
+                    .sum()
+            };
             let shown: String = text
                 .chars()
                 .take(200)
@@ -136,7 +160,12 @@ pub fn render_text(printer: &Printer, path: &str, source: Option<&str>, d: &Diag
                 .collect();
             let gutter = d.line.to_string();
             let pad = " ".repeat(gutter.len());
-            let caret_at = d.column.saturating_sub(1).min(shown.chars().count());
+            let before: String = shown.chars().take(d.column.saturating_sub(1)).collect();
+            let covered: String = shown
+                .chars()
+                .skip(d.column.saturating_sub(1))
+                .take(d.end_column.saturating_sub(d.column).max(1))
+                .collect();
             out.push_str(&format!("{pad} {}\n", printer.paint(Style::Dim, "|")));
             out.push_str(&format!(
                 "{} {} {shown}\n",
@@ -146,8 +175,8 @@ pub fn render_text(printer: &Printer, path: &str, source: Option<&str>, d: &Diag
             out.push_str(&format!(
                 "{pad} {} {}{}\n",
                 printer.paint(Style::Dim, "|"),
-                " ".repeat(caret_at),
-                printer.paint(style, "^")
+                " ".repeat(cells(&before)),
+                printer.paint(style, &"^".repeat(cells(&covered).max(1)))
             ));
         }
     }
@@ -208,6 +237,21 @@ mod tests {
             .hint("quote it");
         let text = render_text(&printer, "a.md", Some("---\nname: a: b\n---\n"), &d);
         assert_eq!(text, "a.md:2:7: error[yaml_syntax]: bad\n  |\n2 | name: a: b\n  |       ^\n  = hint: quote it\n");
+    }
+
+    #[test]
+    fn the_caret_sits_under_wide_characters_where_the_terminal_shows_them() {
+        let printer = Printer {
+            format: Format::Text,
+            color: false,
+        };
+        let d = Diagnostic::new(Severity::Warning, "unknown_tool", "no")
+            .at(2, 12)
+            .len(3);
+        let text = render_text(&printer, "a.md", Some("---\ntools: 読む, Nope\n---\n"), &d);
+        // `tools: 読む, ` is 11 characters and 13 cells wide.
+        let caret = format!("  | {}^^^\n", " ".repeat(13));
+        assert!(text.contains(&caret), "{text}");
     }
 
     #[test]

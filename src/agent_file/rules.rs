@@ -90,6 +90,15 @@ impl Checker<'_> {
         }
     }
 
+    /// How many characters a value starting at (`line`, `col`) covers on its
+    /// line: up to a comment or the end of the line, trailing spaces aside.
+    fn value_len(&self, line: usize, col: usize) -> usize {
+        let text = self.index.line_text(self.text, line).unwrap_or("");
+        let rest: String = text.chars().skip(col.saturating_sub(1)).collect();
+        let cut = rest.find(" #").unwrap_or(rest.len());
+        rest[..cut].trim_end().chars().count().max(1)
+    }
+
     fn key_pos(&self, e: &Entry) -> (usize, usize) {
         match e.line {
             Some(l) => (self.yaml_line + l - 1, 1),
@@ -279,6 +288,7 @@ impl Checker<'_> {
                     format!("the value of `{key}` is not valid YAML as written; only Claude Code's lenient retry accepts it, other tools reject the file"),
                 )
                 .at(line, column)
+                .len(self.value_len(line, column))
                 .hint("wrap the value in quotes (\"...\"), escaping any \" and \\ inside"),
             );
         }
@@ -321,7 +331,8 @@ impl Checker<'_> {
                 "unknown_key",
                 format!("Claude Code does not know the key `{}` and ignores it (keys are case-sensitive)", e.key),
             )
-            .at(line, col);
+            .at(line, col)
+            .len(e.key.chars().count());
             d = match suggestion.as_deref() {
                 Some("the file's body") => {
                     d.hint("move its content to the file's body (the system prompt)")
@@ -361,6 +372,7 @@ impl Checker<'_> {
                 self.push(
                     Diagnostic::new(Severity::Error, "missing_name", format!("`name` is {what}, not a string; Claude Code drops the agent"))
                         .at(line, col)
+                        .len(self.value_len(line, col))
                         .hint(format!("write a lowercase, hyphenated name, quoted if YAML would read it otherwise: name: \"{}\"", kebab(self.stem))),
                 );
                 return None;
@@ -387,6 +399,7 @@ impl Checker<'_> {
                     format!("`name` {problem}; Claude Code drops the agent"),
                 )
                 .at(line, col)
+                .len(self.value_len(line, col))
                 .hint(format!(
                     "use lowercase letters, digits and hyphens, for example `{}`",
                     kebab(self.stem)
@@ -402,6 +415,7 @@ impl Checker<'_> {
                     format!("`{name}` is not lowercase-and-hyphens, as Claude Code's docs ask"),
                 )
                 .at(line, col)
+                .len(self.value_len(line, col))
                 .hint(format!("rename it to `{}`", kebab(&name))),
             );
         }
@@ -413,6 +427,7 @@ impl Checker<'_> {
                     format!("`name` is `{name}` but the file is `{}.md`", self.stem),
                 )
                 .at(line, col)
+                .len(self.value_len(line, col))
                 .hint(format!(
                     "rename the file to `{name}.md` or the agent to `{}`",
                     self.stem
@@ -448,6 +463,7 @@ impl Checker<'_> {
                 format!("`description` is {problem}; Claude Code drops the agent"),
             )
             .at(line, col)
+            .len(self.value_len(line, col))
             .hint("write the description as text, quoted if YAML would read it as something else"),
         );
     }
@@ -500,7 +516,8 @@ impl Checker<'_> {
                             client::CLIENT_VERSION
                         ),
                     )
-                    .at(line, col);
+                    .at(line, col)
+                    .len(tool.chars().count());
                     d = match suggestion {
                         Some(s) => d.hint(format!("did you mean `{s}`?")),
                         None => d.hint("check the spelling (tool names are case-sensitive), or use mcp__server__tool for MCP tools"),
@@ -517,6 +534,7 @@ impl Checker<'_> {
                     format!("`tools` lists no tools ({}), so the agent runs with no tools at all", e.value.kind()),
                 )
                 .at(line, col)
+                .len(self.value_len(line, col))
                 .hint("remove `tools` to inherit every tool, or list the tools the agent needs (tools: Read, Grep, Bash)"),
             );
         } else if key == "tools" && usable == 0 {
@@ -527,6 +545,7 @@ impl Checker<'_> {
                     "none of the tools in `tools` exists; Claude Code refuses to spawn an agent whose tools resolve to nothing",
                 )
                 .at(line, col)
+                .len(self.value_len(line, col))
                 .hint("fix the tool names (see the warnings above), or remove `tools` to inherit them all"),
             );
         }
@@ -571,6 +590,7 @@ impl Checker<'_> {
         self.push(
             Diagnostic::new(Severity::Warning, "unknown_model", message)
                 .at(line, col)
+                .len(self.value_len(line, col))
                 .hint(hint),
         );
     }
@@ -656,6 +676,7 @@ impl Checker<'_> {
                     ),
                 )
                 .at(line, col)
+                .len(self.value_len(line, col))
                 .hint(format!("use {allowed}")),
             );
         }
@@ -703,7 +724,8 @@ impl Checker<'_> {
                 )
                 .hint("fix the entry, or remove it; hook events are case-sensitive (PostToolUse, SessionStart, ...)"),
             };
-            self.push(d.at(l, c));
+            let len = f.event.as_deref().map_or(1, |ev| ev.chars().count());
+            self.push(d.at(l, c).len(len));
         }
     }
 }
