@@ -7,6 +7,8 @@ mod agent_e2e;
 
 mod test_apply;
 
+mod config;
+mod doctor;
 mod install;
 mod migrations;
 mod precommit;
