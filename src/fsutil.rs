@@ -7,19 +7,52 @@ use std::path::{Path, PathBuf};
 
 use crate::error::AppError;
 
-/// Replace `path` with `bytes` atomically, creating parent folders. An
-/// existing file keeps its permissions.
+/// A temporary file beside `path`, created with the mode a plain new file
+/// would get (0666 less the umask), not tempfile's private 0600.
+pub fn temp_beside(dir: &Path) -> Result<tempfile::NamedTempFile, AppError> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".migration-creator-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o666));
+    }
+    builder
+        .tempfile_in(dir)
+        .map_err(|e| AppError::io("create a temporary file in", dir, &e))
+}
+
+/// Replace `path` with `bytes` atomically, creating parent folders. A new
+/// file gets the umask's mode; an existing one keeps its mode. A symbolic
+/// link is written through (the file it points at is replaced, the link
+/// stays); a file the user cannot write is refused, not replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
+    // Follow a symbolic link to the file it names, so the link survives.
+    let target = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).unwrap_or_else(|_| {
+            // A dangling link: write where it points.
+            fs::read_link(path)
+                .map(|t| path.parent().unwrap_or(Path::new(".")).join(t))
+                .unwrap_or_else(|_| path.to_path_buf())
+        }),
+        _ => path.to_path_buf(),
+    };
+    let path = target.as_path();
+    if let Ok(meta) = fs::metadata(path) {
+        if meta.permissions().readonly() {
+            return Err(AppError::env(
+                "file_read_only",
+                format!("{} is read-only", path.display()),
+                "make it writable (chmod u+w) if it should change, or leave it as it is",
+            ));
+        }
+    }
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(|e| AppError::io("create the folder", parent, &e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".migration-creator-")
-        .suffix(".tmp")
-        .tempfile_in(parent)
-        .map_err(|e| AppError::io("create a temporary file in", parent, &e))?;
+    let mut tmp = temp_beside(parent)?;
     tmp.write_all(bytes)
         .map_err(|e| AppError::io("write", tmp.path(), &e))?;
     tmp.as_file()
@@ -68,4 +101,46 @@ pub fn backup(path: &Path) -> Result<PathBuf, AppError> {
         format!("too many backups of {} already exist", path.display()),
         "remove old .bak files beside it",
     ))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn new_files_get_the_umask_mode_and_links_are_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let probe = dir.path().join("probe");
+        fs::write(&probe, b"x").unwrap();
+        let plain = fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+        let new = dir.path().join("new.json");
+        write_atomic(&new, b"{}").unwrap();
+        assert_eq!(
+            fs::metadata(&new).unwrap().permissions().mode() & 0o777,
+            plain
+        );
+        // An existing file keeps its mode.
+        fs::set_permissions(&new, fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&new, b"{\"a\": 1}").unwrap();
+        assert_eq!(
+            fs::metadata(&new).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        // A link stays a link; its target gets the new text.
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&new, &link).unwrap();
+        write_atomic(&link, b"{\"b\": 2}").unwrap();
+        assert!(fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(fs::read_to_string(&new).unwrap(), "{\"b\": 2}");
+        // A read-only file is refused and unchanged.
+        fs::set_permissions(&new, fs::Permissions::from_mode(0o444)).unwrap();
+        let e = write_atomic(&new, b"{}").unwrap_err();
+        assert_eq!(e.code, "file_read_only");
+        assert_eq!(fs::read_to_string(&new).unwrap(), "{\"b\": 2}");
+    }
 }

@@ -35,28 +35,76 @@ pub fn main_entry() -> ExitCode {
             // clap prints help and version to stdout with exit 0, usage errors
             // to stderr with exit 2. A caller that asked for JSON also gets
             // the error as JSON on stdout.
-            let _ = err.print();
+            let args: Vec<String> = std::env::args().collect();
             if !err.use_stderr() {
+                let _ = err.print();
                 return ExitCode::from(0);
             }
-            if wants_json(std::env::args()) {
+            if wants_json(&args) {
+                // A helper the agent calls (JSON by default), or --format
+                // json: the error is JSON on stdout, with the whole message.
                 let rendered = err.render().to_string();
-                let first = rendered.lines().next().unwrap_or("invalid command line");
-                let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
-                output::usage_error_json(&message);
+                let message = rendered
+                    .lines()
+                    .map(str::trim)
+                    .take_while(|l| {
+                        !l.starts_with("Usage:") && !l.starts_with("For more information")
+                    })
+                    .filter(|l| !l.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let message = message
+                    .strip_prefix("error: ")
+                    .unwrap_or(&message)
+                    .to_string();
+                output::usage_error_json(&message, subcommand(&args));
+            } else {
+                let _ = err.print();
             }
             return ExitCode::from(2);
         }
     };
     let status = commands::run(&cli);
+    if let Some(why) = output::write_failure() {
+        output::report_write_failure(&why);
+        return ExitCode::from(ExitStatus::Error as u8);
+    }
     ExitCode::from(status as u8)
 }
 
-/// Whether the raw command line asks for `--format json`.
-fn wants_json(args: impl Iterator<Item = String>) -> bool {
-    let args: Vec<String> = args.collect();
-    args.iter().any(|a| a == "--format=json")
-        || args
-            .windows(2)
-            .any(|w| w[0] == "--format" && w[1] == "json")
+/// The subcommand a raw command line names, if any.
+fn subcommand(args: &[String]) -> Option<&str> {
+    const COMMANDS: &[&str] = &[
+        "validate",
+        "install",
+        "uninstall",
+        "next-number",
+        "schema",
+        "scaffold",
+        "test-apply",
+        "doctor",
+    ];
+    args.iter()
+        .skip(1)
+        .map(String::as_str)
+        .find(|a| COMMANDS.contains(a))
+}
+
+/// Whether a rejected command line should get its error as JSON: it asks
+/// for `--format json`, or names a helper whose output is JSON by default
+/// and does not ask for text.
+fn wants_json(args: &[String]) -> bool {
+    let format = args
+        .iter()
+        .position(|a| a == "--format")
+        .and_then(|i| args.get(i + 1).map(String::as_str))
+        .or_else(|| args.iter().find_map(|a| a.strip_prefix("--format=")));
+    match format {
+        Some("json") => true,
+        Some(_) => false,
+        None => matches!(
+            subcommand(args),
+            Some("next-number" | "schema" | "scaffold" | "test-apply")
+        ),
+    }
 }

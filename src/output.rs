@@ -11,6 +11,25 @@ use serde::Serialize;
 use crate::cli::{ColorChoice, Format};
 use crate::error::AppError;
 
+/// The first failure to write to stdout, if any.
+static WRITE_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Why writing to stdout failed, if it did.
+pub fn write_failure() -> Option<String> {
+    WRITE_FAILED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+}
+
+/// Say on stderr that the output could not be written.
+pub fn report_write_failure(why: &str) {
+    eprintln!("error[output_failed]: cannot write the output to stdout: {why}");
+    eprintln!(
+        "  hint: check the disk or the program reading the output, then run the command again"
+    );
+}
+
 /// How a report is printed.
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
@@ -31,11 +50,17 @@ impl Printer {
         Printer { format, color }
     }
 
-    /// Write `text` to stdout as it is.
+    /// Write `text` to stdout as it is. A failed write (a full disk, a
+    /// closed pipe) is remembered, and the process then exits 2.
     pub fn out(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        let _ = stdout.flush();
+        if let Err(e) = stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
+        {
+            let mut failed = WRITE_FAILED.lock().unwrap_or_else(|e| e.into_inner());
+            failed.get_or_insert_with(|| e.to_string());
+        }
     }
 
     /// Write a log line to stderr.
@@ -100,11 +125,16 @@ pub enum Style {
 }
 
 /// The JSON envelope for a command line clap rejected.
-pub fn usage_error_json(message: &str) {
+pub fn usage_error_json(message: &str, command: Option<&str>) {
     let err = AppError::env(
         "usage",
         message,
-        "run `migration-creator --help` or `migration-creator COMMAND --help`",
+        match command {
+            Some(c) => format!("run `migration-creator {c} --help`"),
+            None => {
+                "run `migration-creator --help` or `migration-creator COMMAND --help`".to_string()
+            }
+        },
     );
     Printer {
         format: crate::cli::Format::Json,

@@ -8,6 +8,7 @@ mod agent_e2e;
 mod test_apply;
 
 mod config;
+mod contract;
 mod doctor;
 mod install;
 mod migrations;

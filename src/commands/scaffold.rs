@@ -100,6 +100,9 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
 
     let display = |p: &Path| config.display(p);
     let mut attempts = 0;
+    // A name taken by something discovery does not count (a dangling link,
+    // a folder) moves the number on instead of failing.
+    let mut floor: u64 = 0;
     loop {
         attempts += 1;
         let discovery = migrations::discover(&config.migrations, &display)?;
@@ -113,7 +116,9 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
         } else {
             numbers.latest.as_ref().map(|l| l.id.clone())
         };
-        let id = format!("{}_{}", numbers.next, plan.description);
+        let number = numbers.number.max(floor);
+        let next = format!("{number:0width$}", width = numbers.width);
+        let id = format!("{next}_{}", plan.description);
         let path: PathBuf = config.migrations.join(format!("{id}.py"));
         let text = render(&config.root, &plan, depends.as_deref())?;
         verify(&text, &plan, depends.as_deref())?;
@@ -133,7 +138,7 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
             ok: true,
             path: display(&path),
             id,
-            number: numbers.number,
+            number,
             kind: plan.kind.clone(),
             summary: plan.docstring.clone(),
             apply: plan.steps.iter().map(|(a, _)| a.clone()).collect(),
@@ -147,6 +152,7 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
             warnings,
         };
         if !dry_run && !create_exclusive(&path, &text)? {
+            floor = number + 1;
             if attempts > 100 {
                 return Err(AppError::env(
                     "number_unavailable",

@@ -49,6 +49,13 @@ pub struct Summary {
 
 pub fn run(args: &ValidateArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
     let root = config::absolute(root)?;
+    if !root.is_dir() {
+        return Err(AppError::env(
+            "project_dir_not_found",
+            format!("project folder {} does not exist", root.display()),
+            "pass an existing folder with -C/--project-dir",
+        ));
+    }
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
         let defaults: Vec<PathBuf> = [root.join(".claude").join("agents"), root.join("agents")]
             .into_iter()

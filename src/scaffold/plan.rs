@@ -66,7 +66,7 @@ const KINDS: &str = "create-table, add-column, create-index, drop-index, rename-
 
 fn need<'a>(v: &'a Option<String>, flag: &str, kind: &str) -> Result<&'a str, AppError> {
     v.as_deref().ok_or_else(|| {
-        refuse(
+        AppError::env(
             "missing_argument",
             format!("{kind} needs {flag}"),
             format!("run `migration-creator scaffold {kind} --help`"),
@@ -329,8 +329,8 @@ fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
             || req.primary_key.is_some()
             || req.without_rowid
         {
-            return Err(refuse(
-                "conflicting_arguments",
+            return Err(AppError::env(
+            "conflicting_arguments",
                 "--definition is the whole CREATE TABLE statement; it cannot be combined with --column, --constraint, --primary-key or --without-rowid",
                 "put everything in the definition, or leave it out",
             ));
@@ -399,7 +399,7 @@ fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
             names.push(n);
         }
         if defs.is_empty() {
-            return Err(refuse(
+            return Err(AppError::env(
                 "missing_argument",
                 "create-table needs at least one --column",
                 "for example --column \"name TEXT NOT NULL\"",
@@ -462,7 +462,7 @@ fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
 fn add_column(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
     let t = existing_table(ctx.schema, need(&req.table, "--table", "add-column")?)?;
     if req.columns.is_empty() {
-        return Err(refuse(
+        return Err(AppError::env(
             "missing_argument",
             "add-column needs --column \"NAME TYPE ...\" (repeatable)",
             "for example --column \"archived INTEGER NOT NULL DEFAULT 0\"",
@@ -602,7 +602,7 @@ fn create_index(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
         .filter(|c| !c.is_empty())
         .collect();
     if cols.is_empty() {
-        return Err(refuse(
+        return Err(AppError::env(
             "missing_argument",
             "create-index needs --columns a,b",
             "name the columns to index",
@@ -916,7 +916,7 @@ fn insert_rows(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
     let rows = match &req.rows {
         Some(serde_json::Value::Array(rows)) if !rows.is_empty() => rows,
         _ => {
-            return Err(refuse(
+            return Err(AppError::env(
                 "missing_argument",
                 "insert-rows needs --rows with a JSON list of objects",
                 "for example --rows '[{\"id\": \"light\", \"label\": \"Light\"}]'",
@@ -1025,7 +1025,7 @@ fn insert_rows(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
 fn sql(req: &Request) -> Result<Operation, AppError> {
     let description = need(&req.description, "--description", "sql")?;
     if req.apply.is_empty() || req.apply.len() != req.rollback.len() {
-        return Err(refuse(
+        return Err(AppError::env(
             "unpaired_steps",
             format!(
                 "{} --apply and {} --rollback given; each step needs both",

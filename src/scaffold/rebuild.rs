@@ -87,7 +87,7 @@ fn filler(ty: &str) -> &'static str {
 
 pub fn plan(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
     let Some(given) = req.table.as_deref() else {
-        return Err(refuse(
+        return Err(AppError::env(
             "missing_argument",
             "rebuild-table needs --table",
             "run `migration-creator scaffold rebuild-table --help`",
@@ -99,7 +99,7 @@ pub fn plan(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
         .as_deref()
         .map(|d| d.trim().trim_end_matches(';').trim_end())
     else {
-        return Err(refuse(
+        return Err(AppError::env(
             "missing_argument",
             "rebuild-table needs --definition \"CREATE TABLE ... (...)\", the table's complete new definition",
             format!("start from the current one: `migration-creator schema --table {t}` shows it under tables[0].sql"),

@@ -33,11 +33,7 @@ impl FolderLock {
 /// file in the same folder, hard-linked into place (which fails if the name is taken).
 pub fn create_exclusive(path: &Path, text: &str) -> Result<bool, AppError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".migration-creator-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| AppError::io("create a temporary file in", dir, &e))?;
+    let mut tmp = crate::fsutil::temp_beside(dir)?;
     tmp.write_all(text.as_bytes())
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| AppError::io("write", tmp.path(), &e))?;

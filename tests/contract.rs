@@ -1,0 +1,158 @@
+//! The output contract at its edges: usage errors, exit codes, a stdout that
+//! cannot be written, and files created the way users expect.
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use crate::support::{bin, chatbot, mc, write};
+
+#[test]
+fn usage_errors_of_the_helpers_are_json_with_the_whole_message() {
+    let project = chatbot();
+    let dir = project.path();
+    for (args, needle) in [
+        (
+            vec!["scaffold", "add-column", "--table", "users"],
+            "--column",
+        ),
+        (vec!["test-apply", "--engine", "bogus"], "bogus"),
+        (vec!["scaffold", "bogus-kind"], "bogus-kind"),
+        (vec!["next-number", "--bogus"], "--bogus"),
+        (vec!["validate", "--format", "json", "--bogus"], "--bogus"),
+    ] {
+        let run = mc(dir, &args);
+        run.code(2);
+        let v = run.json();
+        assert_eq!(v["ok"], false, "{args:?}");
+        assert_eq!(v["error"]["code"], "usage", "{args:?}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(needle),
+            "{args:?}: {v}"
+        );
+    }
+    // A person's command stays text.
+    let run = mc(dir, &["validate", "--bogus"]);
+    run.code(2);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.contains("--bogus"));
+    // A missing argument found after parsing is a usage error too.
+    let run = mc(
+        dir,
+        &[
+            "scaffold",
+            "sql",
+            "--apply",
+            "SELECT 1",
+            "--rollback",
+            "SELECT 1",
+        ],
+    );
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "missing_argument");
+}
+
+#[test]
+fn a_missing_project_folder_and_an_unwritable_stdout_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = mc(tmp.path(), &["validate", "-C", "/nonexistent/project"]);
+    run.code(2);
+    let project = chatbot();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(bin())
+        .arg("next-number")
+        .current_dir(project.path())
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("output_failed"));
+}
+
+#[test]
+fn new_files_get_the_umask_mode_and_a_dangling_link_does_not_block_a_number() {
+    let project = chatbot();
+    let dir = project.path();
+    let probe = dir.join("probe");
+    std::fs::write(&probe, "x").unwrap();
+    let plain = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+    // A dangling link takes the name the next migration would get.
+    std::os::unix::fs::symlink(dir.join("nowhere.py"), dir.join("migrations/0005_bio.py")).unwrap();
+    let run = mc(
+        dir,
+        &[
+            "scaffold",
+            "add-column",
+            "--table",
+            "users",
+            "--column",
+            "bio TEXT",
+            "--description",
+            "bio",
+        ],
+    );
+    run.code(0);
+    let v = run.json();
+    assert_eq!(v["path"], "migrations/0006_bio.py", "{v}");
+    let mode = std::fs::metadata(dir.join("migrations/0006_bio.py"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(
+        mode, plain,
+        "a new migration gets the mode any new file gets"
+    );
+    let run = mc(dir, &["install", "--format", "json"]);
+    run.code(0);
+    for f in [
+        ".claude/agents/migration-creator.md",
+        ".claude/settings.json",
+    ] {
+        let mode = std::fs::metadata(dir.join(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, plain, "{f}");
+    }
+}
+
+#[test]
+fn a_linked_settings_file_is_written_through_and_a_read_only_one_refused() {
+    let project = chatbot();
+    let dir = project.path();
+    write(
+        &dir.join("shared/settings.json"),
+        "{\"permissions\": {\"allow\": []}}\n",
+    );
+    std::fs::create_dir_all(dir.join(".claude")).unwrap();
+    std::os::unix::fs::symlink("../shared/settings.json", dir.join(".claude/settings.json"))
+        .unwrap();
+    mc(dir, &["install"]).code(0);
+    assert!(std::fs::symlink_metadata(dir.join(".claude/settings.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let shared = std::fs::read_to_string(dir.join("shared/settings.json")).unwrap();
+    assert!(shared.contains("Bash(migration-creator *)"), "{shared}");
+
+    let project = chatbot();
+    let dir = project.path();
+    write(&dir.join(".claude/settings.json"), "{}\n");
+    std::fs::set_permissions(
+        dir.join(".claude/settings.json"),
+        std::fs::Permissions::from_mode(0o444),
+    )
+    .unwrap();
+    let run = mc(dir, &["install", "--format", "json"]);
+    run.code(2);
+    assert_eq!(
+        run.json()["error"]["code"],
+        "file_read_only",
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".claude/settings.json")).unwrap(),
+        "{}\n"
+    );
+}
