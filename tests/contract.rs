@@ -156,3 +156,88 @@ fn a_linked_settings_file_is_written_through_and_a_read_only_one_refused() {
         "{}\n"
     );
 }
+
+#[test]
+fn errors_name_what_is_wrong() {
+    let project = chatbot();
+    let dir = project.path();
+    // A Python syntax error is named as such, with where.
+    write(
+        &dir.join("migrations/0005_bad.py"),
+        "from yoyo import step\nsteps = [step(\"CREATE TABLE x (a)\", \"DROP TABLE x\")\n",
+    );
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(1);
+    let e = run.json();
+    assert_eq!(e["error"]["code"], "python_syntax_error");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("0005_bad.py:2:9"),
+        "{e}"
+    );
+    assert!(
+        !e["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("--engine yoyo"),
+        "{e}"
+    );
+    // A file that is not UTF-8 cannot be read.
+    std::fs::write(dir.join("migrations/0005_bad.py"), b"\xff\xfe steps = []\n").unwrap();
+    let run = mc(dir, &["schema"]);
+    run.code(1);
+    assert_eq!(run.json()["error"]["code"], "migration_unreadable");
+    std::fs::remove_file(dir.join("migrations/0005_bad.py")).unwrap();
+
+    // A database with a hot journal, and one another process holds locked.
+    let db = dir.join("instance/chatbot.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("CREATE TABLE t (x)").unwrap();
+    drop(conn);
+    // A writer that died in the middle of a transaction leaves a hot journal.
+    let status = std::process::Command::new("python3")
+        .arg("-c")
+        .arg("import os, sqlite3, sys\nc = sqlite3.connect(sys.argv[1], isolation_level=None)\nc.execute('PRAGMA cache_size = 1')\nc.execute('BEGIN')\nc.execute('INSERT INTO t SELECT zeroblob(4096) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) SELECT i FROM n)')\nos._exit(0)\n")
+        .arg(&db)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let journal = dir.join("instance/chatbot.db-journal");
+    assert!(
+        std::fs::metadata(&journal).unwrap().len() > 0,
+        "no hot journal was left"
+    );
+    let before = (
+        std::fs::read(&db).unwrap(),
+        std::fs::read(&journal).unwrap(),
+    );
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "hot_journal", "{}", run.stdout);
+    assert_eq!(
+        (
+            std::fs::read(&db).unwrap(),
+            std::fs::read(&journal).unwrap()
+        ),
+        before
+    );
+    std::fs::remove_file(dir.join("instance/chatbot.db-journal")).unwrap();
+    let holder = rusqlite::Connection::open(&db).unwrap();
+    holder
+        .execute_batch(
+            "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);",
+        )
+        .unwrap();
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(2);
+    assert_eq!(
+        run.json()["error"]["code"],
+        "database_locked",
+        "{}",
+        run.stdout
+    );
+    drop(holder);
+}

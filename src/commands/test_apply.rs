@@ -78,10 +78,12 @@ fn read_migrations(config: &ProjectConfig, engine: &Engine) -> Result<Vec<Migrat
         }),
         Engine::Native => {
             let mut err = e.into_app_error(&display(&file.path));
-            err.hint = format!(
-                "{}; or run with --engine yoyo, which lets yoyo import the file",
-                err.hint
-            );
+            if err.code == "unsupported_step" {
+                err.hint = format!(
+                    "{}; or run with --engine yoyo, which lets yoyo import the file",
+                    err.hint
+                );
+            }
             Err(err)
         }
     })

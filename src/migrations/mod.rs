@@ -133,7 +133,7 @@ pub struct Migration {
 /// Why a migration file cannot be read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadError {
-    /// `unsupported_step` or `migration_syntax`.
+    /// `unsupported_step`, `python_syntax_error` or `migration_unreadable`.
     pub code: &'static str,
     pub message: String,
     pub line: usize,
@@ -151,7 +151,7 @@ impl ReadError {
     }
     pub fn syntax(line: usize, column: usize, what: impl Into<String>) -> Self {
         ReadError {
-            code: "migration_syntax",
+            code: "python_syntax_error",
             message: what.into(),
             line,
             column,
@@ -160,10 +160,10 @@ impl ReadError {
 
     /// As an application error naming the file.
     pub fn into_app_error(self, file: &str) -> AppError {
-        let hint = if self.code == "unsupported_step" {
-            "only plain data is read (string literals, and names bound once to one); for Python steps use `test-apply --engine yoyo`"
-        } else {
-            "fix the file so that Python can import it"
+        let hint = match self.code {
+            "unsupported_step" => "only plain data is read (string literals, and names bound once to one); for Python steps use `test-apply --engine yoyo`",
+            "migration_unreadable" => "check that the file is readable and UTF-8 (its permissions, its encoding)",
+            _ => "fix the file so that Python can import it: yoyo cannot apply it either",
         };
         AppError::problem(
             self.code,
@@ -175,10 +175,15 @@ impl ReadError {
 
 /// Read one migration file.
 pub fn read(file: &MigrationFile) -> Result<Migration, ReadError> {
-    let text = std::fs::read(&file.path)
-        .map_err(|e| ReadError::syntax(1, 1, format!("cannot read the file: {e}")))?;
+    let unreadable = |what: String| ReadError {
+        code: "migration_unreadable",
+        message: what,
+        line: 1,
+        column: 1,
+    };
     let text =
-        String::from_utf8(text).map_err(|_| ReadError::syntax(1, 1, "the file is not UTF-8"))?;
+        std::fs::read(&file.path).map_err(|e| unreadable(format!("cannot read the file: {e}")))?;
+    let text = String::from_utf8(text).map_err(|_| unreadable("the file is not UTF-8".into()))?;
     match file.kind {
         Kind::Python => {
             let m = python::read(&text)?;

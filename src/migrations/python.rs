@@ -31,6 +31,8 @@ fn tokenize(src: &str) -> Result<Vec<Token>, ReadError> {
     let mut out: Vec<Token> = Vec::new();
     let (mut i, mut line, mut col) = (0usize, 1usize, 1usize);
     let mut depth = 0usize;
+    // Open brackets and where they stand, to name the one never closed.
+    let mut open: Vec<(char, usize, usize)> = Vec::new();
     let mut line_indent: Option<usize> = None;
     macro_rules! advance {
         () => {{
@@ -225,8 +227,35 @@ fn tokenize(src: &str) -> Result<Vec<Token>, ReadError> {
                     });
                 } else {
                     match c {
-                        '(' | '[' | '{' => depth += 1,
-                        ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                        '(' | '[' | '{' => {
+                            depth += 1;
+                            open.push((c, tline, tcol));
+                        }
+                        ')' | ']' | '}' => {
+                            let want = match c {
+                                ')' => '(',
+                                ']' => '[',
+                                _ => '{',
+                            };
+                            match open.pop() {
+                                Some((o, _, _)) if o == want => {}
+                                Some((o, l, k)) => {
+                                    return Err(ReadError::syntax(
+                                        tline,
+                                        tcol,
+                                        format!("`{c}` does not close the `{o}` opened at {l}:{k}"),
+                                    ))
+                                }
+                                None => {
+                                    return Err(ReadError::syntax(
+                                        tline,
+                                        tcol,
+                                        format!("`{c}` closes nothing"),
+                                    ))
+                                }
+                            }
+                            depth = depth.saturating_sub(1);
+                        }
                         _ => {}
                     }
                     out.push(Token {
@@ -245,6 +274,9 @@ fn tokenize(src: &str) -> Result<Vec<Token>, ReadError> {
             line,
             col,
         });
+    }
+    if let Some((o, l, k)) = open.first() {
+        return Err(ReadError::syntax(*l, *k, format!("`{o}` is never closed")));
     }
     Ok(out)
 }

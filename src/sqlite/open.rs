@@ -65,7 +65,10 @@ pub fn open_source_inner(path: &Path) -> Result<(Connection, bool), AppError> {
         })
         .map_err(|e| {
             let non_empty = |s: &str| std::fs::metadata(side(s)).is_ok_and(|m| m.len() > 0);
-            let leftover = if non_empty("-journal") {
+            let locked = e.to_string().contains("locked") || e.to_string().contains("busy");
+            let leftover = if locked {
+                None
+            } else if non_empty("-journal") {
                 Some("-journal")
             } else if is_wal && non_empty("-wal") && !side("-shm").exists() {
                 Some("-wal")
@@ -73,13 +76,26 @@ pub fn open_source_inner(path: &Path) -> Result<(Connection, bool), AppError> {
                 None
             };
             match leftover {
-                Some(file) => AppError::env(
-                    "database_needs_recovery",
+                Some("-journal") => AppError::env(
+                    "hot_journal",
                     format!(
-                        "{} has a {file} file left by a write that did not finish ({e}); reading it would mean recovering it, which writes the database",
+                        "{} has a -journal left by a write that did not finish ({e}); reading it means rolling that write back, which writes the database",
                         path.display()
                     ),
                     "let the application (or `sqlite3 DATABASE 'PRAGMA quick_check'`) open the database once so SQLite recovers it, then run again",
+                ),
+                Some(_) => AppError::env(
+                    "wal_without_shm",
+                    format!(
+                        "{} has a -wal with content but no -shm ({e}); reading it means rebuilding the -shm beside your database",
+                        path.display()
+                    ),
+                    "let the application (or `sqlite3 DATABASE 'PRAGMA quick_check'`) open the database once, then run again",
+                ),
+                None if locked => AppError::env(
+                    "database_locked",
+                    format!("{} is locked by another process ({e})", path.display()),
+                    "wait for the other process (a migration, a long write) to finish, then run again",
                 ),
                 None => sqlite_error(&format!("opening {}", path.display()), e),
             }
