@@ -67,11 +67,13 @@ pub struct DoctorArgs {
 
 const TEST_APPLY_EXAMPLES: &str = "\
 Examples:
-  migration-creator test-apply                       # the database from yoyo.ini, any engine
+  migration-creator test-apply               # yoyo.ini's database, any engine
   migration-creator test-apply --engine native       # no Python needed
-  migration-creator test-apply --database sqlite:///instance/app.db --schema-only
-  migration-creator test-apply --keep                # leave the scratch copy, print its path
-  migration-creator test-apply --only 0007_backfill_slugs --query \"SELECT slug FROM posts LIMIT 5\"
+  migration-creator test-apply --schema-only \\
+      --database sqlite:///instance/app.db
+  migration-creator test-apply --keep        # keep the copy, print its path
+  migration-creator test-apply --only 0007_backfill_slugs \\
+      --query \"SELECT slug FROM posts LIMIT 5\"
 
 The database is opened read-only and copied into a private temporary folder;
 the copy is thrown away unless --keep. Migrations run sealed: ATTACH, VACUUM
@@ -127,18 +129,21 @@ const SCAFFOLD_EXAMPLES: &str = "\
 Examples:
   migration-creator scaffold create-table --table preferences \\
       --column \"user_id TEXT NOT NULL REFERENCES users(id)\"
-  migration-creator scaffold create-table --table memberships --primary-key user_id,team_id \\
-      --column \"user_id TEXT NOT NULL\" --column \"team_id TEXT NOT NULL\" --without-rowid
+  migration-creator scaffold create-table --table memberships \\
+      --primary-key user_id,team_id --without-rowid \\
+      --column \"user_id TEXT NOT NULL\" --column \"team_id TEXT NOT NULL\"
   migration-creator scaffold add-column --table conversations \\
       --column \"archived INTEGER NOT NULL DEFAULT 0\"
-  migration-creator scaffold create-index --table messages --columns conversation_id,created_at
+  migration-creator scaffold create-index --table messages \\
+      --columns conversation_id,created_at
   migration-creator scaffold rebuild-table --table users \\
-      --definition \"CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE)\"
-  migration-creator scaffold insert-rows --table themes --rows '[{\"id\": \"light\"}]'
+      --definition \"CREATE TABLE users (id TEXT PRIMARY KEY, email TEXT UNIQUE)\"
+  migration-creator scaffold insert-rows --table themes \\
+      --rows '[{\"id\": \"light\"}]'
   migration-creator scaffold sql --description \"backfill titles\" \\
       --apply \"UPDATE t SET title = 'Untitled' WHERE title IS NULL\" \\
       --rollback \"UPDATE t SET title = NULL WHERE title = 'Untitled'\"
-  echo '[{\"kind\": \"create-table\", ...}, {\"kind\": \"create-index\", ...}]' | migration-creator scaffold --spec -
+  migration-creator scaffold --spec ops.json   # a list of operations, one file
 
 Conventions (the key column, timestamps, IF NOT EXISTS) come from
 pyproject.toml [tool.migration-creator.conventions], else this tool's
@@ -204,12 +209,14 @@ pub enum ScaffoldKind {
 
 #[derive(Debug, Args)]
 pub struct DropTableArgs {
+    /// The table to drop.
     #[arg(long)]
     pub table: String,
 }
 
 #[derive(Debug, Args)]
 pub struct InsertRowsArgs {
+    /// The table to insert into (it needs a primary key).
     #[arg(long)]
     pub table: String,
     /// The rows: a JSON list of objects, each with the primary key.
@@ -219,6 +226,7 @@ pub struct InsertRowsArgs {
 
 #[derive(Debug, Args)]
 pub struct RebuildTableArgs {
+    /// The existing table to rebuild.
     #[arg(long)]
     pub table: String,
     /// The table's complete new CREATE TABLE statement (same name).
@@ -257,6 +265,7 @@ pub struct CreateTableArgs {
 
 #[derive(Debug, Args)]
 pub struct AddColumnArgs {
+    /// The existing table to add the columns to.
     #[arg(long)]
     pub table: String,
     /// A column definition, for example "archived INTEGER NOT NULL DEFAULT 0" (repeatable).
@@ -266,11 +275,13 @@ pub struct AddColumnArgs {
 
 #[derive(Debug, Args)]
 pub struct CreateIndexArgs {
+    /// The table to index.
     #[arg(long)]
     pub table: String,
     /// Comma-separated column names.
     #[arg(long, value_name = "A,B")]
     pub columns: String,
+    /// Make it a UNIQUE index (the database is read for duplicates).
     #[arg(long)]
     pub unique: bool,
     /// Index name (default idx_TABLE_A_B).
@@ -280,24 +291,30 @@ pub struct CreateIndexArgs {
 
 #[derive(Debug, Args)]
 pub struct DropIndexArgs {
+    /// The index to drop (the rollback recreates it as the schema has it).
     #[arg(long)]
     pub name: String,
 }
 
 #[derive(Debug, Args)]
 pub struct RenameColumnArgs {
+    /// The table that has the column.
     #[arg(long)]
     pub table: String,
+    /// The column's current name.
     #[arg(long)]
     pub from: String,
+    /// Its new name.
     #[arg(long)]
     pub to: String,
 }
 
 #[derive(Debug, Args)]
 pub struct RenameTableArgs {
+    /// The table's current name.
     #[arg(long)]
     pub from: String,
+    /// Its new name.
     #[arg(long)]
     pub to: String,
 }
@@ -314,9 +331,9 @@ pub struct SqlArgs {
 
 const SCHEMA_EXAMPLES: &str = "\
 Examples:
-  migration-creator schema                          # what the migrations produce
+  migration-creator schema                  # what the migrations produce
   migration-creator schema --table conversations
-  migration-creator schema --database sqlite:///instance/app.db   # opened read-only
+  migration-creator schema --database sqlite:///instance/app.db  # read-only
 
 Without --database, the migrations are applied in yoyo's order to an in-memory
 database; the project's database is not opened.";
@@ -336,10 +353,11 @@ pub struct SchemaArgs {
 
 const NEXT_NUMBER_EXAMPLES: &str = "\
 Examples:
-  migration-creator next-number                  # JSON: next, number, width, warnings
+  migration-creator next-number          # JSON: next, number, width, warnings
   migration-creator next-number --dir db/migrations --format text
 
-The migrations folder comes from --dir, else yoyo.ini's `sources`, else migrations/.";
+The migrations folder comes from --dir, else yoyo.ini's `sources`, else
+migrations/.";
 
 #[derive(Debug, Args)]
 pub struct NextNumberArgs {
@@ -355,7 +373,8 @@ Examples:
   migration-creator validate --format json ~/.claude/agents
   migration-creator validate --strict             # warnings fail too
 
-Exit codes: 0 no errors, 1 errors (or warnings with --strict), 2 usage or I/O error.";
+Exit codes: 0 no errors, 1 errors (or warnings with --strict),
+2 usage or I/O error.";
 
 const INSTALL_EXAMPLES: &str = "\
 Examples:
@@ -370,7 +389,7 @@ which keeps your version in a .bak file beside it.";
 const UNINSTALL_EXAMPLES: &str = "\
 Examples:
   migration-creator uninstall
-  migration-creator uninstall --force        # also remove an edited agent (kept as .bak)";
+  migration-creator uninstall --force   # an edited agent too (kept as .bak)";
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -396,7 +415,8 @@ pub enum ColorChoice {
 /// Flags every command accepts.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Output format [default: text for validate/install/uninstall, json for the agent's helpers]
+    /// Output format [default: text for validate, install, uninstall and
+    /// doctor; json for next-number, schema, scaffold and test-apply]
     #[arg(long, value_enum, global = true)]
     pub format: Option<Format>,
     /// Colour text output.
@@ -499,5 +519,74 @@ mod tests {
     #[test]
     fn clap_configuration_is_consistent() {
         Cli::command().debug_assert();
+        super::command().debug_assert();
+    }
+}
+
+/// The command line, with each subcommand's `--format` help naming that
+/// subcommand's own default.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let format = cmd
+        .get_arguments()
+        .find(|a| a.get_id() == "format")
+        .cloned()
+        .expect("the global --format");
+    let defaults = [
+        ("validate", "text"),
+        ("install", "text"),
+        ("uninstall", "text"),
+        ("doctor", "text"),
+        ("next-number", "json"),
+        ("schema", "json"),
+        ("scaffold", "json"),
+        ("test-apply", "json"),
+    ];
+    for (name, default) in defaults {
+        // A subcommand's own copy of the global argument is kept as it is
+        // when clap propagates the global one.
+        let own = format
+            .clone()
+            .help(format!("Output format [default: {default}]"));
+        cmd = cmd.mut_subcommand(name, |sub| sub.arg(own));
+    }
+    cmd
+}
+
+#[cfg(test)]
+mod help_tests {
+    /// Every flag says what it does, and examples fit an 80-column terminal
+    /// (clap would otherwise wrap them mid-command).
+    #[test]
+    fn every_flag_is_described_and_examples_fit() {
+        let cmd = super::command();
+        let mut problems = Vec::new();
+        for sub in cmd.get_subcommands() {
+            let mut all = vec![sub.clone()];
+            all.extend(sub.get_subcommands().cloned());
+            for c in &all {
+                for arg in c.get_arguments() {
+                    if arg.is_positional() || ["help", "version"].contains(&arg.get_id().as_str()) {
+                        continue;
+                    }
+                    if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                        problems.push(format!(
+                            "{} --{} has no description",
+                            c.get_name(),
+                            arg.get_id()
+                        ));
+                    }
+                }
+                if let Some(after) = c.get_after_help() {
+                    for line in after.to_string().lines() {
+                        if line.chars().count() > 80 {
+                            problems.push(format!("{}: `{line}` is wider than 80", c.get_name()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
     }
 }

@@ -21,15 +21,16 @@ pub mod sqlite;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 pub use cli::{Cli, Command};
 pub use error::{AppError, ExitStatus};
 
 /// Parse `std::env::args`, run the command, print its report and return the
 /// process exit code.
 pub fn main_entry() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = cli::command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err) => {
             // clap prints help and version to stdout with exit 0, usage errors

@@ -19,6 +19,8 @@ pub enum RuleStatus {
     Added,
     Present,
     Removed,
+    /// `--dry-run`: it would be removed.
+    WouldRemove,
     Absent,
     Skipped,
 }
@@ -124,12 +126,13 @@ pub fn remove_rule(path: &Path, dry_run: bool) -> Result<RuleStatus, AppError> {
             map.shift_remove("permissions");
         }
     }
-    if !dry_run {
-        if map.is_empty() {
-            std::fs::remove_file(path).map_err(|e| AppError::io("remove", path, &e))?;
-        } else {
-            write(path, &map)?;
-        }
+    if dry_run {
+        return Ok(RuleStatus::WouldRemove);
+    }
+    if map.is_empty() {
+        std::fs::remove_file(path).map_err(|e| AppError::io("remove", path, &e))?;
+    } else {
+        write(path, &map)?;
     }
     Ok(RuleStatus::Removed)
 }

@@ -241,3 +241,58 @@ fn errors_name_what_is_wrong() {
     );
     drop(holder);
 }
+
+#[test]
+fn help_says_each_commands_default_and_strict_says_why_it_failed() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (cmd, default) in [
+        ("scaffold", "json"),
+        ("validate", "text"),
+        ("test-apply", "json"),
+        ("doctor", "text"),
+    ] {
+        let run = mc(tmp.path(), &[cmd, "--help"]);
+        run.code(0);
+        assert!(
+            run.stdout
+                .contains(&format!("Output format [default: {default}]")),
+            "{cmd}: {}",
+            run.stdout
+        );
+    }
+    let run = mc(
+        &crate::support::repo_root(),
+        &[
+            "validate",
+            "--strict",
+            "tests/fixtures/agent-files/invalid-color.md",
+        ],
+    );
+    run.code(1);
+    assert!(
+        run.stdout.contains("--strict: warnings fail the check"),
+        "{}",
+        run.stdout
+    );
+    // A symlink loop among agent files is a warning, skipped.
+    let agents = tmp.path().join(".claude/agents");
+    std::fs::create_dir_all(&agents).unwrap();
+    std::os::unix::fs::symlink("b.md", agents.join("a.md")).unwrap();
+    std::os::unix::fs::symlink("a.md", agents.join("b.md")).unwrap();
+    let run = mc(tmp.path(), &["validate", "--format", "json"]);
+    run.code(0);
+    let v = run.json();
+    assert_eq!(
+        v["files"][0]["diagnostics"][0]["code"], "symlink_loop",
+        "{v}"
+    );
+    // uninstall --dry-run says what it would do.
+    let project = chatbot();
+    mc(project.path(), &["install"]).code(0);
+    let run = mc(
+        project.path(),
+        &["uninstall", "--dry-run", "--format", "json"],
+    );
+    run.code(0);
+    assert_eq!(run.json()["rule_status"], "would_remove");
+}

@@ -314,6 +314,7 @@ fn print(printer: &Printer, r: &InstallReport, dry_run: bool) {
         RuleStatus::Absent => format!("`{}` is not in {}", p.rule, p.settings),
         RuleStatus::Skipped => "permission rule skipped (--no-permissions)".to_string(),
         RuleStatus::Removed => format!("removed `{}` from {}", p.rule, p.settings),
+        RuleStatus::WouldRemove => format!("would remove `{}` from {}", p.rule, p.settings),
     };
     out.push_str(&format!("  permission: {rule_line}\n"));
     if matches!(p.status, RuleStatus::Added | RuleStatus::Present) {

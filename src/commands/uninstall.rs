@@ -98,14 +98,14 @@ pub fn run(args: &UninstallArgs, root: &Path, printer: &Printer) -> Result<ExitS
         if let Some(b) = &report.backup {
             out.push_str(&format!("  backup: {b}\n"));
         }
-        let rule = match (report.rule_status, args.dry_run) {
-            (RuleStatus::Removed, true) => {
+        let rule = match report.rule_status {
+            RuleStatus::WouldRemove => {
                 format!("would remove `{PERMISSION_RULE}` from {}", report.settings)
             }
-            (RuleStatus::Removed, false) => {
+            RuleStatus::Removed => {
                 format!("removed `{PERMISSION_RULE}` from {}", report.settings)
             }
-            (RuleStatus::Present, _) => format!("`{PERMISSION_RULE}` kept in {}", report.settings),
+            RuleStatus::Present => format!("`{PERMISSION_RULE}` kept in {}", report.settings),
             _ => format!("`{PERMISSION_RULE}` is not in {}", report.settings),
         };
         out.push_str(&format!("  permission: {rule}\n"));

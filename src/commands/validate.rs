@@ -22,6 +22,9 @@ pub struct ValidateReport {
     pub summary: Summary,
     #[serde(skip)]
     pub io_problem: bool,
+    /// Whether warnings fail the check (`--strict`).
+    #[serde(skip)]
+    pub strict: bool,
 }
 
 /// Findings for one file.
@@ -158,6 +161,7 @@ pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateR
         files,
         summary,
         io_problem,
+        strict,
     }
 }
 
@@ -212,6 +216,13 @@ fn walk(root: &Path, dir: &Path, files: &mut Vec<FileReport>, io_problem: &mut b
                         ),
                     )
                     .hint("remove the link")
+                } else if err.io_error().is_some_and(is_link_loop) {
+                    Diagnostic::new(
+                        Severity::Warning,
+                        "symlink_loop",
+                        "symbolic links that point at each other; skipped",
+                    )
+                    .hint("remove one of the links")
                 } else if err
                     .io_error()
                     .is_some_and(|e| e.kind() == std::io::ErrorKind::NotFound)
@@ -231,6 +242,13 @@ fn walk(root: &Path, dir: &Path, files: &mut Vec<FileReport>, io_problem: &mut b
             }
         }
     }
+}
+
+/// Whether `e` is the operating system's "too many levels of symbolic links".
+fn is_link_loop(e: &std::io::Error) -> bool {
+    // ELOOP: 40 on Linux, 62 on macOS and the BSDs.
+    matches!(e.raw_os_error(), Some(40) if cfg!(target_os = "linux"))
+        || matches!(e.raw_os_error(), Some(62) if !cfg!(target_os = "linux"))
 }
 
 fn check_file(root: &Path, path: &Path, io_problem: &mut bool) -> FileReport {
@@ -267,6 +285,18 @@ fn check_file(root: &Path, path: &Path, io_problem: &mut bool) -> FileReport {
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
+        Err(e) if is_link_loop(&e) => {
+            return FileReport::with(
+                root,
+                path,
+                Diagnostic::new(
+                    Severity::Warning,
+                    "symlink_loop",
+                    "symbolic links that point at each other; skipped",
+                )
+                .hint("remove one of the links"),
+            );
+        }
         Err(e) => {
             *io_problem = true;
             return FileReport::with(
@@ -445,8 +475,13 @@ fn summary_line(report: &ValidateReport) -> String {
             format!("{n} {word}s")
         }
     };
+    let strict = if report.strict && s.errors == 0 && s.warnings > 0 {
+        " (--strict: warnings fail the check)"
+    } else {
+        ""
+    };
     format!(
-        "{}: {}, {}, {}",
+        "{}: {}, {}, {}{strict}",
         plural(s.files, "file") + " checked",
         plural(s.errors, "error"),
         plural(s.warnings, "warning"),
