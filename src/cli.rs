@@ -50,6 +50,18 @@ pub enum Command {
         after_help = "Examples:\n  migration-creator doctor\n  migration-creator doctor --format json\n\nExit 1 when something needs fixing; each problem comes with its fix."
     )]
     Doctor(DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  migration-creator completions bash > migration-creator.bash\n  migration-creator completions zsh > ~/.zfunc/_migration-creator"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
@@ -502,7 +514,8 @@ impl Command {
             Command::Validate(_)
             | Command::Install(_)
             | Command::Uninstall(_)
-            | Command::Doctor(_) => Format::Text,
+            | Command::Doctor(_)
+            | Command::Completions(_) => Format::Text,
             Command::NextNumber(_)
             | Command::Schema(_)
             | Command::Scaffold(_)

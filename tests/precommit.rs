@@ -72,3 +72,52 @@ fn pre_commit_runs_the_hook_on_agent_files() {
         "{out}"
     );
 }
+
+/// The `repo: local` set-up the README gives, run by the real pre-commit
+/// with the binary on PATH.
+#[test]
+#[ignore = "needs pre-commit from the virtualenv; scripts/test-all.sh runs it"]
+fn the_readmes_local_hook_runs_validate() {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let config = readme
+        .split("```yaml\n")
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.contains("repo: local"))
+        .expect("the README has a repo: local set-up");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q"]);
+    write(&dir.join(".pre-commit-config.yaml"), config);
+    write(
+        &dir.join(".claude/agents/broken.md"),
+        "---\nname: broken\ntools: Read\n---\nNo description.\n",
+    );
+    git(dir, &["add", "."]);
+    let bin_dir = crate::support::bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(venv().join("bin/pre-commit"))
+        .args(["run", "--all-files"])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env(
+            "PRE_COMMIT_HOME",
+            repo_root().join("target/pre-commit-home"),
+        )
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "{text}");
+    assert!(
+        text.contains(".claude/agents/broken.md:1:1: error[missing_description]"),
+        "{text}"
+    );
+}

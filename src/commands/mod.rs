@@ -44,6 +44,17 @@ pub fn run(cli: &Cli) -> ExitStatus {
             Command::Scaffold(args) => scaffold::run(args, &root, &printer),
             Command::TestApply(args) => test_apply::run(args, &root, &printer),
             Command::Doctor(args) => doctor::run(args, &root, &printer),
+            Command::Completions(args) => {
+                let mut out = Vec::new();
+                clap_complete::generate(
+                    args.shell,
+                    &mut crate::cli::command(),
+                    "migration-creator",
+                    &mut out,
+                );
+                printer.out(&String::from_utf8_lossy(&out));
+                Ok(ExitStatus::Success)
+            }
         }
     };
     match result {
