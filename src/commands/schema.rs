@@ -101,10 +101,13 @@ fn render_text(s: &Schema) -> String {
                 line.push_str(" NOT NULL");
             }
             if let Some(d) = &c.default {
-                line.push_str(&format!(" DEFAULT {d}"));
+                line.push_str(&format!(" DEFAULT {}", default_sql(d)));
             }
             out.push_str(line.trim_end());
             out.push('\n');
+        }
+        for check in checks(&t.sql) {
+            out.push_str(&format!("  CHECK ({check})\n"));
         }
         for fk in &t.foreign_keys {
             out.push_str(&format!(
@@ -131,4 +134,96 @@ fn render_text(s: &Schema) -> String {
         out.push_str(&format!("trigger {} ON {}\n", t.name, t.table));
     }
     out
+}
+
+/// A default as it must be written in SQL: SQLite's pragma drops the
+/// parentheses an expression default needs (`DEFAULT (strftime(...))`).
+fn default_sql(d: &str) -> String {
+    let t = d.trim();
+    let upper = t.to_ascii_uppercase();
+    let literal = t.starts_with('\'')
+        || t.starts_with('"')
+        || t.starts_with(['x', 'X']) && t[1..].starts_with('\'')
+        || t.trim_start_matches(['+', '-']).parse::<f64>().is_ok()
+        || matches!(
+            upper.as_str(),
+            "NULL" | "TRUE" | "FALSE" | "CURRENT_TIME" | "CURRENT_DATE" | "CURRENT_TIMESTAMP"
+        );
+    if literal || (t.starts_with('(') && t.ends_with(')')) {
+        t.to_string()
+    } else {
+        format!("({t})")
+    }
+}
+
+/// The CHECK expressions of a CREATE TABLE statement, column and table ones.
+fn checks(sql: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = sql.as_bytes();
+    let upper = sql.to_ascii_uppercase();
+    let mut i = 0;
+    let mut quote: Option<u8> = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if let Some(q) = quote {
+            if b == q {
+                quote = None;
+            }
+            i += 1;
+            continue;
+        }
+        if matches!(b, b'\'' | b'"' | b'`') {
+            quote = Some(b);
+            i += 1;
+            continue;
+        }
+        let word_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if word_start && upper[i..].starts_with("CHECK") {
+            let rest = &sql[i + 5..];
+            let Some(open) = rest.find('(') else { break };
+            if !rest[..open].trim().is_empty() {
+                i += 5;
+                continue;
+            }
+            let mut depth = 0;
+            let mut q: Option<char> = None;
+            for (j, c) in rest[open..].char_indices() {
+                match (q, c) {
+                    (Some(x), c) if c == x => q = None,
+                    (Some(_), _) => {}
+                    (None, '\'' | '"') => q = Some(c),
+                    (None, '(') => depth += 1,
+                    (None, ')') => {
+                        depth -= 1;
+                        if depth == 0 {
+                            out.push(rest[open + 1..open + j].trim().to_string());
+                            i += 5 + open + j;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn defaults_keep_their_parentheses_and_checks_are_listed() {
+        assert_eq!(
+            super::default_sql("strftime('%s', 'now')"),
+            "(strftime('%s', 'now'))"
+        );
+        assert_eq!(super::default_sql("'light'"), "'light'");
+        assert_eq!(super::default_sql("-1.5"), "-1.5");
+        assert_eq!(super::default_sql("CURRENT_TIMESTAMP"), "CURRENT_TIMESTAMP");
+        assert_eq!(
+            super::checks("CREATE TABLE t (a INTEGER CHECK (a > 0), b TEXT, CONSTRAINT c CHECK (length(b) < 10 AND b != ')'))"),
+            ["a > 0", "length(b) < 10 AND b != ')'"]
+        );
+    }
 }
