@@ -296,3 +296,31 @@ fn help_says_each_commands_default_and_strict_says_why_it_failed() {
     run.code(0);
     assert_eq!(run.json()["rule_status"], "would_remove");
 }
+
+#[test]
+fn run_from_a_subfolder_commands_work_on_the_project() {
+    let project = chatbot();
+    let dir = project.path();
+    let sub = dir.join("migrations");
+    let run = crate::support::mc_with_home(&sub, &dir.join(".home"), &["install", "--dry-run"]);
+    run.code(0);
+    let root = dir.canonicalize().unwrap();
+    assert!(
+        run.stdout
+            .contains(&format!("(project {})", root.display())),
+        "{}",
+        run.stdout
+    );
+    assert!(!sub.join(".claude").exists());
+    let run =
+        crate::support::mc_with_home(&sub, &dir.join(".home"), &["install", "--format", "json"]);
+    run.code(0);
+    assert!(dir.join(".claude/agents/migration-creator.md").is_file());
+    assert!(
+        !sub.join(".claude").exists(),
+        "nothing is created in the subfolder"
+    );
+    let run = mc(&sub, &["next-number"]);
+    run.code(0);
+    assert_eq!(run.json()["next"], "0005");
+}

@@ -18,6 +18,7 @@ struct InstallReport {
     diff: Option<String>,
     migrations_dir: String,
     database: Option<String>,
+    project: Option<String>,
     permission: Permission,
     error: Option<ErrorBody>,
 }
@@ -334,10 +335,18 @@ fn flags_override_yoyo_ini_and_relative_paths_follow_the_ini() {
         (r.migrations_dir.as_str(), r.database.as_deref()),
         ("db/migrations", Some("sqlite:///data/app.db"))
     );
-    // A yoyo.ini in a parent folder: its relative paths are relative to it.
+    // Run from a subfolder of a project with a yoyo.ini: the project is the
+    // folder of the yoyo.ini, and its relative paths are relative to it.
     let sub = dir.join("service");
     fs::create_dir_all(&sub).unwrap();
     let (_, r) = install(&sub, &["--dry-run"]);
+    assert_eq!(r.migrations_dir, "migrations");
+    assert_eq!(
+        r.project.as_deref().map(std::path::PathBuf::from),
+        Some(dir.canonicalize().unwrap())
+    );
+    // With -C the subfolder is the project, and the yoyo.ini above still applies.
+    let (_, r) = install(&sub, &["--dry-run", "-C", "."]);
     assert_eq!(
         r.migrations_dir,
         dir.join("migrations").display().to_string()

@@ -34,6 +34,8 @@ pub struct InstallReport {
     pub diff: Option<String>,
     pub migrations_dir: String,
     pub database: Option<String>,
+    /// The project the agent belongs to (absolute), for the project scope.
+    pub project: Option<String>,
     pub permission: PermissionReport,
     /// Set when the command refused to act.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -262,6 +264,7 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitSta
         diff,
         migrations_dir: target.config.display(&target.config.migrations),
         database: target.config.database.clone(),
+        project: (args.scope == Scope::Project).then(|| target.config.root.display().to_string()),
         permission: PermissionReport {
             settings: target.display(&target.settings),
             rule: PERMISSION_RULE,
@@ -294,9 +297,17 @@ fn print(printer: &Printer, r: &InstallReport, dry_run: bool) {
         "modified" => "has been edited",
         _ => "was not changed",
     };
+    // Run from a subfolder, say which project the agent went into.
+    let elsewhere = r
+        .project
+        .as_deref()
+        .filter(|p| std::env::current_dir().map_or(true, |cwd| cwd != std::path::Path::new(p)));
     out.push_str(&format!(
-        "{} {verb}\n",
-        printer.paint(Style::Bold, &format!("agent {}", r.path))
+        "{} {verb}{}\n",
+        printer.paint(Style::Bold, &format!("agent {}", r.path)),
+        elsewhere
+            .map(|p| format!(" (project {p})"))
+            .unwrap_or_default()
     ));
     if let Some(b) = &r.backup {
         out.push_str(&format!("  backup: {b}\n"));

@@ -23,11 +23,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
         .format
         .unwrap_or_else(|| cli.command.default_format());
     let printer = Printer::new(format, cli.global.color);
-    let root = cli
-        .global
-        .project_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("."));
+    let root = cli.global.project_dir.clone().unwrap_or_else(project_root);
     let result = if format == Format::Github && !matches!(cli.command, Command::Validate(_)) {
         Err(AppError::env(
             "unsupported_format",
@@ -64,4 +60,32 @@ pub fn run(cli: &Cli) -> ExitStatus {
             err.status
         }
     }
+}
+
+/// The project the working directory belongs to: the nearest folder, from
+/// the working directory up, that holds `yoyo.ini`, `.claude/` or `.git`;
+/// the working directory itself when none does. So a command run from a
+/// subfolder works on the project, not on the subfolder.
+fn project_root() -> PathBuf {
+    let Ok(cwd) = std::env::current_dir() else {
+        return PathBuf::from(".");
+    };
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    for dir in cwd.ancestors() {
+        // The home folder's .claude/ is the user's, not a project's.
+        if home.as_deref() == Some(dir) {
+            break;
+        }
+        if dir.join("yoyo.ini").is_file()
+            || dir.join(".claude").is_dir()
+            || dir.join(".git").exists()
+        {
+            return if dir == cwd {
+                PathBuf::from(".")
+            } else {
+                dir.to_path_buf()
+            };
+        }
+    }
+    PathBuf::from(".")
 }
