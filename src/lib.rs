@@ -5,6 +5,7 @@
 //! benchmarks call the same code. `main_entry` parses the command line, runs
 //! the command, renders its report and maps the outcome to an exit code.
 
+pub mod agent;
 pub mod agent_file;
 pub mod assets;
 pub mod cli;

@@ -9,9 +9,9 @@ use std::process::Command;
 
 use serde::Serialize;
 
+use crate::agent::{rendered_agent, Installed, Target};
 use crate::assets::AGENT_FILE;
 use crate::cli::{DoctorArgs, Format};
-use crate::commands::install::{rendered_agent, Installed, Target};
 use crate::config::{self, Origin, ProjectConfig};
 use crate::engine;
 use crate::error::{AppError, ExitStatus};

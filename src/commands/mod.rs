@@ -89,3 +89,33 @@ fn project_root() -> PathBuf {
     }
     PathBuf::from(".")
 }
+
+#[cfg(test)]
+mod tests {
+    /// A command never imports another: what two commands share lives below them.
+    #[test]
+    fn no_command_imports_another() {
+        let sources = [
+            ("doctor", include_str!("doctor.rs")),
+            ("install", include_str!("install.rs")),
+            ("next_number", include_str!("next_number.rs")),
+            ("scaffold", include_str!("scaffold.rs")),
+            ("schema", include_str!("schema.rs")),
+            ("test_apply", include_str!("test_apply.rs")),
+            ("uninstall", include_str!("uninstall.rs")),
+            ("validate", include_str!("validate.rs")),
+        ];
+        for (name, src) in sources {
+            for line in src.lines().filter(|l| l.trim_start().starts_with("use ")) {
+                assert!(
+                    !line.contains("crate::commands") && !line.contains("super::"),
+                    "commands/{name}.rs imports another command: {line}"
+                );
+            }
+            assert!(
+                !src.contains("crate::commands::"),
+                "commands/{name}.rs reaches into another command"
+            );
+        }
+    }
+}

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::agent::{rendered_agent, scope_name, unified_diff, Installed, Target};
 use crate::cli::{Format, UninstallArgs};
-use crate::commands::install::{rendered_agent, scope_name, unified_diff, Installed, Target};
 use crate::error::{AppError, ExitStatus};
 use crate::fsutil;
 use crate::output::{paint_diff, Printer, Style};
