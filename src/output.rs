@@ -9,7 +9,68 @@ use std::io::{IsTerminal, Write};
 use serde::Serialize;
 
 use crate::cli::{ColorChoice, Format};
-use crate::error::AppError;
+use crate::error::{AppError, ExitStatus};
+
+/// A command's result, which renders itself: as JSON (its serde form), as
+/// text, or as GitHub annotations where it has them. `commands::run` holds
+/// the one `match` on the format.
+pub trait Report: Serialize {
+    /// The text rendering (stdout).
+    fn text(&self, printer: &Printer) -> String;
+    /// The exit status the result means.
+    fn status(&self) -> ExitStatus;
+    /// GitHub Actions annotations, for the commands that have them.
+    fn github(&self) -> Option<String> {
+        None
+    }
+    /// A line for stderr after the annotations (a summary).
+    fn github_log(&self) -> Option<String> {
+        None
+    }
+    /// An error the command found while still reporting (a refusal), shown
+    /// after the text.
+    fn refusal(&self) -> Option<&AppError> {
+        None
+    }
+}
+
+/// Print `result` in the printer's format; the exit status it means.
+pub fn emit<R: Report>(printer: &Printer, result: Result<R, AppError>) -> ExitStatus {
+    let report = match result {
+        Ok(r) => r,
+        Err(err) => {
+            printer.error(&err);
+            return err.status;
+        }
+    };
+    match printer.format {
+        Format::Json => printer.json(&report),
+        Format::Text => {
+            printer.out(&report.text(printer));
+            if let Some(err) = report.refusal() {
+                printer.error(err);
+            }
+        }
+        Format::Github => match report.github() {
+            Some(annotations) => {
+                printer.out(&annotations);
+                if let Some(line) = report.github_log() {
+                    printer.log(&line);
+                }
+            }
+            None => {
+                let err = AppError::env(
+                    "unsupported_format",
+                    "--format github is only for validate",
+                    "use --format json or --format text",
+                );
+                printer.error(&err);
+                return err.status;
+            }
+        },
+    }
+    report.status()
+}
 
 /// The first failure to write to stdout, if any.
 static WRITE_FAILED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);

@@ -11,12 +11,12 @@ use serde::Serialize;
 
 use crate::agent::{rendered_agent, Installed, Target};
 use crate::assets::AGENT_FILE;
-use crate::cli::{DoctorArgs, Format};
+use crate::cli::DoctorArgs;
 use crate::config::{self, Origin, ProjectConfig};
 use crate::engine;
 use crate::error::{AppError, ExitStatus};
 use crate::migrations::{self, Migration};
-use crate::output::{Printer, Style};
+use crate::output::{Printer, Report, Style};
 use crate::settings::{self, RuleStatus, PERMISSION_RULE};
 
 #[derive(Debug, Serialize)]
@@ -390,7 +390,7 @@ fn permission_check(target: &Target) -> Check {
     }
 }
 
-pub fn run(args: &DoctorArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+pub fn run(args: &DoctorArgs, root: &Path) -> Result<DoctorReport, AppError> {
     let (config, ini_error) = load_config(args, root)?;
     let claude_dir = config.root.join(".claude");
     let target = Target {
@@ -443,11 +443,13 @@ pub fn run(args: &DoctorArgs, root: &Path, printer: &Printer) -> Result<ExitStat
         ok: checks.iter().all(|c| c.ok),
         checks,
     };
-    if printer.format == Format::Json {
-        printer.json(&report);
-    } else {
+    Ok(report)
+}
+
+impl Report for DoctorReport {
+    fn text(&self, printer: &Printer) -> String {
         let mut out = String::new();
-        for c in &report.checks {
+        for c in &self.checks {
             let mark = if c.ok {
                 printer.paint(Style::Hint, "ok  ")
             } else {
@@ -458,11 +460,14 @@ pub fn run(args: &DoctorArgs, root: &Path, printer: &Printer) -> Result<ExitStat
                 out.push_str(&format!("     fix: {fix}\n"));
             }
         }
-        printer.out(&out);
+        out
     }
-    Ok(if report.ok {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+
+    fn status(&self) -> ExitStatus {
+        if self.ok {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        }
+    }
 }

@@ -6,11 +6,11 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::agent::{rendered_agent, scope_name, unified_diff, Installed, Target, TRUST_NOTE};
-use crate::cli::{Format, InstallArgs, Scope};
+use crate::cli::{InstallArgs, Scope};
 use crate::config::Origin;
 use crate::error::{AppError, ExitStatus};
 use crate::fsutil;
-use crate::output::{paint_diff, Printer, Style};
+use crate::output::{paint_diff, Printer, Report, Style};
 use crate::settings::{self, RuleStatus, PERMISSION_RULE};
 
 /// The result of `install`.
@@ -35,6 +35,10 @@ pub struct InstallReport {
     /// Set when the command refused to act.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<AppError>,
+    #[serde(skip)]
+    pub dry_run: bool,
+    #[serde(skip)]
+    pub exit: ExitStatus,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,7 +50,7 @@ pub struct PermissionReport {
     pub note: &'static str,
 }
 
-pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<InstallReport, AppError> {
     let target = Target::resolve(args.scope, root, &args.config)?;
     if args.scope == Scope::User && target.config.migrations_origin == Origin::YoyoIni {
         printer.log("note: the user-scope agent serves every project; it names this project's folders only because you passed -C or ran it here");
@@ -142,73 +146,79 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<ExitSta
             note: TRUST_NOTE,
         },
         error,
+        dry_run: args.dry_run,
+        exit,
     };
-    print(printer, &report, args.dry_run);
-    Ok(exit)
+    Ok(report)
 }
 
-fn print(printer: &Printer, r: &InstallReport, dry_run: bool) {
-    if printer.format == Format::Json {
-        printer.json(r);
-        return;
+impl Report for InstallReport {
+    fn status(&self) -> ExitStatus {
+        self.exit
     }
-    let mut out = String::new();
-    let verb = match r.status {
-        "created" => "installed",
-        "updated" => "updated",
-        "replaced" => "replaced (your edited version is kept as the backup below)",
-        "unchanged" => "already up to date",
-        "would_create" => "would be installed",
-        "would_update" => "would be updated",
-        "would_replace" => "would be replaced (your edited version kept as .bak)",
-        "current" => "is current",
-        "missing" => "is missing",
-        "outdated" => "is outdated",
-        "modified" => "has been edited",
-        _ => "was not changed",
-    };
-    // Run from a subfolder, say which project the agent went into.
-    let elsewhere = r
-        .project
-        .as_deref()
-        .filter(|p| std::env::current_dir().map_or(true, |cwd| cwd != std::path::Path::new(p)));
-    out.push_str(&format!(
-        "{} {verb}{}\n",
-        printer.paint(Style::Bold, &format!("agent {}", r.path)),
-        elsewhere
-            .map(|p| format!(" (project {p})"))
-            .unwrap_or_default()
-    ));
-    if let Some(b) = &r.backup {
-        out.push_str(&format!("  backup: {b}\n"));
+
+    fn refusal(&self) -> Option<&AppError> {
+        self.error.as_ref()
     }
-    out.push_str(&format!(
-        "  migrations: {}   database: {}\n",
-        r.migrations_dir,
-        r.database.as_deref().unwrap_or("(none configured)")
-    ));
-    let p = &r.permission;
-    let rule_line = match p.status {
-        RuleStatus::Added if dry_run => format!("would add `{}` to {}", p.rule, p.settings),
-        RuleStatus::Added => format!("added `{}` to {}", p.rule, p.settings),
-        RuleStatus::Present => format!("`{}` is in {}", p.rule, p.settings),
-        RuleStatus::Absent => format!("`{}` is not in {}", p.rule, p.settings),
-        RuleStatus::Skipped => "permission rule skipped (--no-permissions)".to_string(),
-        RuleStatus::Removed => format!("removed `{}` from {}", p.rule, p.settings),
-        RuleStatus::WouldRemove => format!("would remove `{}` from {}", p.rule, p.settings),
-    };
-    out.push_str(&format!("  permission: {rule_line}\n"));
-    if matches!(p.status, RuleStatus::Added | RuleStatus::Present) {
-        out.push_str(&format!("  note: {}\n", p.note));
-    }
-    if let Some(diff) = &r.diff {
-        if r.status != "unchanged" {
-            out.push('\n');
-            out.push_str(&paint_diff(printer, diff));
+
+    fn text(&self, printer: &Printer) -> String {
+        let r = self;
+        let dry_run = self.dry_run;
+        let mut out = String::new();
+        let verb = match r.status {
+            "created" => "installed",
+            "updated" => "updated",
+            "replaced" => "replaced (your edited version is kept as the backup below)",
+            "unchanged" => "already up to date",
+            "would_create" => "would be installed",
+            "would_update" => "would be updated",
+            "would_replace" => "would be replaced (your edited version kept as .bak)",
+            "current" => "is current",
+            "missing" => "is missing",
+            "outdated" => "is outdated",
+            "modified" => "has been edited",
+            _ => "was not changed",
+        };
+        // Run from a subfolder, say which project the agent went into.
+        let elsewhere = r
+            .project
+            .as_deref()
+            .filter(|p| std::env::current_dir().map_or(true, |cwd| cwd != std::path::Path::new(p)));
+        out.push_str(&format!(
+            "{} {verb}{}\n",
+            printer.paint(Style::Bold, &format!("agent {}", r.path)),
+            elsewhere
+                .map(|p| format!(" (project {p})"))
+                .unwrap_or_default()
+        ));
+        if let Some(b) = &r.backup {
+            out.push_str(&format!("  backup: {b}\n"));
         }
-    }
-    printer.out(&out);
-    if let Some(err) = &r.error {
-        printer.error(err);
+        out.push_str(&format!(
+            "  migrations: {}   database: {}\n",
+            r.migrations_dir,
+            r.database.as_deref().unwrap_or("(none configured)")
+        ));
+        let p = &r.permission;
+        let rule_line = match p.status {
+            RuleStatus::Added if dry_run => format!("would add `{}` to {}", p.rule, p.settings),
+            RuleStatus::Added => format!("added `{}` to {}", p.rule, p.settings),
+            RuleStatus::Present => format!("`{}` is in {}", p.rule, p.settings),
+            RuleStatus::Absent => format!("`{}` is not in {}", p.rule, p.settings),
+            RuleStatus::Skipped => "permission rule skipped (--no-permissions)".to_string(),
+            RuleStatus::Removed => format!("removed `{}` from {}", p.rule, p.settings),
+            RuleStatus::WouldRemove => format!("would remove `{}` from {}", p.rule, p.settings),
+        };
+        out.push_str(&format!("  permission: {rule_line}\n"));
+        if matches!(p.status, RuleStatus::Added | RuleStatus::Present) {
+            out.push_str(&format!("  note: {}\n", p.note));
+        }
+        if let Some(diff) = &r.diff {
+            if r.status != "unchanged" {
+                out.push('\n');
+                out.push_str(&paint_diff(printer, diff));
+            }
+        }
+        out
     }
 }

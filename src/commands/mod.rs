@@ -11,9 +11,9 @@ pub mod validate;
 
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, Format};
-use crate::error::{AppError, ExitStatus};
-use crate::output::Printer;
+use crate::cli::{Cli, Command};
+use crate::error::ExitStatus;
+use crate::output::{emit, Printer, Report};
 
 /// Run the parsed command line and return the exit status. Every byte of
 /// output goes through `printer`.
@@ -24,41 +24,48 @@ pub fn run(cli: &Cli) -> ExitStatus {
         .unwrap_or_else(|| cli.command.default_format());
     let printer = Printer::new(format, cli.global.color);
     let root = cli.global.project_dir.clone().unwrap_or_else(project_root);
-    let result = if format == Format::Github && !matches!(cli.command, Command::Validate(_)) {
-        Err(AppError::env(
-            "unsupported_format",
-            "--format github is only for validate",
-            "use --format json or --format text",
-        ))
-    } else {
-        match &cli.command {
-            Command::Validate(args) => validate::run(args, &root, &printer),
-            Command::Install(args) => install::run(args, &root, &printer),
-            Command::Uninstall(args) => uninstall::run(args, &root, &printer),
-            Command::NextNumber(args) => next_number::run(args, &root, &printer),
-            Command::Schema(args) => schema::run(args, &root, &printer),
-            Command::Scaffold(args) => scaffold::run(args, &root, &printer),
-            Command::TestApply(args) => test_apply::run(args, &root, &printer),
-            Command::Doctor(args) => doctor::run(args, &root, &printer),
-            Command::Completions(args) => {
-                let mut out = Vec::new();
-                clap_complete::generate(
-                    args.shell,
-                    &mut crate::cli::command(),
-                    "migration-creator",
-                    &mut out,
-                );
-                printer.out(&String::from_utf8_lossy(&out));
-                Ok(ExitStatus::Success)
-            }
-        }
-    };
-    match result {
-        Ok(status) => status,
-        Err(err) => {
-            printer.error(&err);
-            err.status
-        }
+    // The one place that turns a report into output: `output::emit`.
+    match &cli.command {
+        Command::Validate(args) => emit(&printer, validate::run(args, &root, &printer)),
+        Command::Install(args) => emit(&printer, install::run(args, &root, &printer)),
+        Command::Uninstall(args) => emit(&printer, uninstall::run(args, &root)),
+        Command::NextNumber(args) => emit(&printer, next_number::run(args, &root)),
+        Command::Schema(args) => emit(&printer, schema::run(args, &root)),
+        Command::Scaffold(args) => emit(&printer, scaffold::run(args, &root)),
+        Command::TestApply(args) => emit(&printer, test_apply::run(args, &root)),
+        Command::Doctor(args) => emit(&printer, doctor::run(args, &root)),
+        Command::Completions(args) => emit(&printer, Ok(completions(args.shell))),
+    }
+}
+
+/// A shell completion script, as text (there is no JSON form).
+#[derive(serde::Serialize)]
+struct Completions {
+    ok: bool,
+    script: String,
+}
+
+fn completions(shell: clap_complete::Shell) -> Completions {
+    let mut out = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut crate::cli::command(),
+        "migration-creator",
+        &mut out,
+    );
+    Completions {
+        ok: true,
+        script: String::from_utf8_lossy(&out).into_owned(),
+    }
+}
+
+impl Report for Completions {
+    fn text(&self, _printer: &Printer) -> String {
+        self.script.clone()
+    }
+
+    fn status(&self) -> ExitStatus {
+        ExitStatus::Success
     }
 }
 

@@ -3,31 +3,40 @@
 
 use std::path::Path;
 
-use crate::cli::{Format, NextNumberArgs};
+use crate::cli::NextNumberArgs;
 use crate::config::ProjectConfig;
 use crate::error::{AppError, ExitStatus};
-use crate::migrations::{self, numbering::compute};
-use crate::output::Printer;
+use crate::migrations;
+use crate::migrations::numbering::{compute, NextNumberReport};
+use crate::output::{Printer, Report};
 
-pub fn run(args: &NextNumberArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+pub fn run(args: &NextNumberArgs, root: &Path) -> Result<NextNumberReport, AppError> {
     let config = ProjectConfig::load(root, args.dir.as_deref(), None)?;
     let display = |p: &Path| config.display(p);
     let discovery = migrations::discover(&config.migrations, &display)?;
-    let report = compute(&discovery, &config.display(&config.migrations), &display);
-    if printer.format == Format::Json {
-        printer.json(&report);
-    } else {
+    Ok(compute(
+        &discovery,
+        &config.display(&config.migrations),
+        &display,
+    ))
+}
+
+impl Report for NextNumberReport {
+    fn text(&self, _printer: &Printer) -> String {
         let mut out = format!(
             "next: {} ({} migrations in {}/)\n",
-            report.next, report.count, report.directory
+            self.next, self.count, self.directory
         );
-        if let Some(l) = &report.latest {
+        if let Some(l) = &self.latest {
             out.push_str(&format!("latest: {}\n", l.file));
         }
-        for w in &report.warnings {
+        for w in &self.warnings {
             out.push_str(&format!("warning[{}]: {}\n", w.code, w.message));
         }
-        printer.out(&out);
+        out
     }
-    Ok(ExitStatus::Success)
+
+    fn status(&self) -> ExitStatus {
+        ExitStatus::Success
+    }
 }

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::{Format, ScaffoldArgs, ScaffoldKind};
+use crate::cli::{ScaffoldArgs, ScaffoldKind};
 use crate::config::ProjectConfig;
 use crate::engine::native::{build, Built};
 use crate::error::{AppError, ExitStatus};
 use crate::migrations;
-use crate::output::Printer;
+use crate::output::{Printer, Report};
 use crate::scaffold::data;
 use crate::scaffold::plan::plan;
 use crate::scaffold::rebuild::Rebuild;
@@ -55,7 +55,7 @@ fn usage(message: &str) -> AppError {
     AppError::env("usage", message, "run `migration-creator scaffold --help`")
 }
 
-pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+pub fn run(args: &ScaffoldArgs, root: &Path) -> Result<ScaffoldReport, AppError> {
     let mut requests = match (&args.spec, &args.kind) {
         (Some(spec), None) => read_spec(spec)?,
         (None, Some(kind)) => vec![request_from_flags(kind)?],
@@ -162,34 +162,27 @@ pub fn run(args: &ScaffoldArgs, root: &Path, printer: &Printer) -> Result<ExitSt
             }
             continue;
         }
-        match printer.format {
-            Format::Json => printer.json(&report),
-            _ => {
-                let verb = if dry_run { "would write" } else { "wrote" };
-                let mut text = format!(
-                    "{verb} {}
-",
-                    report.path
-                );
-                for w in &report.warnings {
-                    text.push_str(&format!(
-                        "warning[{}]: {}
-",
-                        w.code, w.message
-                    ));
-                    if let Some(h) = &w.hint {
-                        text.push_str(&format!(
-                            "  hint: {h}
-"
-                        ));
-                    }
-                }
-                text.push('\n');
-                text.push_str(&report.content);
-                printer.out(&text);
+        return Ok(report);
+    }
+}
+
+impl Report for ScaffoldReport {
+    fn text(&self, _printer: &Printer) -> String {
+        let verb = if self.dry_run { "would write" } else { "wrote" };
+        let mut text = format!("{verb} {}\n", self.path);
+        for w in &self.warnings {
+            text.push_str(&format!("warning[{}]: {}\n", w.code, w.message));
+            if let Some(h) = &w.hint {
+                text.push_str(&format!("  hint: {h}\n"));
             }
         }
-        return Ok(ExitStatus::Success);
+        text.push('\n');
+        text.push_str(&self.content);
+        text
+    }
+
+    fn status(&self) -> ExitStatus {
+        ExitStatus::Success
     }
 }
 

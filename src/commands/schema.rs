@@ -6,11 +6,11 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::cli::{Format, SchemaArgs};
+use crate::cli::SchemaArgs;
 use crate::config::ProjectConfig;
 use crate::engine::native;
 use crate::error::{AppError, ExitStatus};
-use crate::output::Printer;
+use crate::output::{Printer, Report};
 use crate::sqlite::schema::{self, Schema};
 
 #[derive(Debug, Serialize)]
@@ -28,7 +28,7 @@ pub struct SchemaReport {
     pub schema: Schema,
 }
 
-pub fn run(args: &SchemaArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+pub fn run(args: &SchemaArgs, root: &Path) -> Result<SchemaReport, AppError> {
     let config = ProjectConfig::load(root, args.dir.as_deref(), args.database.as_deref())?;
     // Only --database reads a database; yoyo.ini's alone does not.
     let file = if args.database.is_some() {
@@ -81,11 +81,17 @@ pub fn run(args: &SchemaArgs, root: &Path, printer: &Printer) -> Result<ExitStat
             )
         })?;
     }
-    match printer.format {
-        Format::Json => printer.json(&report),
-        _ => printer.out(&render_text(&report.schema)),
+    Ok(report)
+}
+
+impl Report for SchemaReport {
+    fn text(&self, _printer: &Printer) -> String {
+        render_text(&self.schema)
     }
-    Ok(ExitStatus::Success)
+
+    fn status(&self) -> ExitStatus {
+        ExitStatus::Success
+    }
 }
 
 fn render_text(s: &Schema) -> String {

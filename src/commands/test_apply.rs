@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::cli::{EngineChoice, Format, TestApplyArgs};
+use crate::cli::{EngineChoice, TestApplyArgs};
 use crate::config::ProjectConfig;
 use crate::engine::native::Native;
 use crate::engine::round_trip::{self, RoundTrip};
@@ -17,7 +17,7 @@ use crate::engine::yoyo::Yoyo;
 use crate::engine::{self, Engine, Failure, Runner};
 use crate::error::{AppError, ExitStatus};
 use crate::migrations::{self, Migration};
-use crate::output::Printer;
+use crate::output::{Printer, Report};
 
 #[derive(Debug, Serialize)]
 pub struct TestApplyReport {
@@ -179,7 +179,7 @@ fn narrow<'a>(
         .collect())
 }
 
-pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+pub fn run(args: &TestApplyArgs, root: &Path) -> Result<TestApplyReport, AppError> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(args.timeout);
     let config = ProjectConfig::load(root, args.dir.as_deref(), args.database.as_deref())?;
@@ -242,15 +242,21 @@ pub fn run(args: &TestApplyArgs, root: &Path, printer: &Printer) -> Result<ExitS
         duration_ms: started.elapsed().as_millis(),
     };
     drop(scratch);
-    match printer.format {
-        Format::Json => printer.json(&report),
-        _ => printer.out(&render_text(&report)),
+    Ok(report)
+}
+
+impl Report for TestApplyReport {
+    fn text(&self, _printer: &Printer) -> String {
+        render_text(self)
     }
-    Ok(if report.ok {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+
+    fn status(&self) -> ExitStatus {
+        if self.ok {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        }
+    }
 }
 
 fn render_text(r: &TestApplyReport) -> String {

@@ -6,10 +6,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::agent::{rendered_agent, scope_name, unified_diff, Installed, Target};
-use crate::cli::{Format, UninstallArgs};
+use crate::cli::UninstallArgs;
 use crate::error::{AppError, ExitStatus};
 use crate::fsutil;
-use crate::output::{paint_diff, Printer, Style};
+use crate::output::{paint_diff, Printer, Report, Style};
 use crate::settings::{self, RuleStatus, PERMISSION_RULE};
 
 #[derive(Debug, Serialize)]
@@ -30,7 +30,7 @@ pub struct UninstallReport {
     pub error: Option<AppError>,
 }
 
-pub fn run(args: &UninstallArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+pub fn run(args: &UninstallArgs, root: &Path) -> Result<UninstallReport, AppError> {
     let target = Target::resolve(args.scope, root, &args.config)?;
     let path = target.display(&target.agent);
     let current = target.read_agent()?;
@@ -82,9 +82,24 @@ pub fn run(args: &UninstallArgs, root: &Path, printer: &Printer) -> Result<ExitS
         rule_status,
         error,
     };
-    if printer.format == Format::Json {
-        printer.json(&report);
-    } else {
+    Ok(report)
+}
+
+impl Report for UninstallReport {
+    fn status(&self) -> ExitStatus {
+        if self.ok {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        }
+    }
+
+    fn refusal(&self) -> Option<&AppError> {
+        self.error.as_ref()
+    }
+
+    fn text(&self, printer: &Printer) -> String {
+        let report = self;
         let verb = match report.status {
             "removed" => "removed",
             "would_remove" => "would be removed",
@@ -113,14 +128,6 @@ pub fn run(args: &UninstallArgs, root: &Path, printer: &Printer) -> Result<ExitS
             out.push('\n');
             out.push_str(&paint_diff(printer, d));
         }
-        printer.out(&out);
-        if let Some(err) = &report.error {
-            printer.error(err);
-        }
+        out
     }
-    Ok(if report.ok {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
 }

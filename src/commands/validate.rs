@@ -9,10 +9,10 @@ use walkdir::WalkDir;
 use crate::agent_file::diagnostic::{render_github, render_text, Diagnostic, Severity};
 use crate::agent_file::frontmatter::MAX_AGENT_FILE_BYTES;
 use crate::agent_file::rules;
-use crate::cli::{Format, ValidateArgs};
+use crate::cli::ValidateArgs;
 use crate::config::{self, display_relative};
 use crate::error::{AppError, ExitStatus};
-use crate::output::{Printer, Style};
+use crate::output::{Printer, Report, Style};
 
 /// The result of `validate`.
 #[derive(Debug, Serialize)]
@@ -50,7 +50,11 @@ pub struct Summary {
     pub notes: usize,
 }
 
-pub fn run(args: &ValidateArgs, root: &Path, printer: &Printer) -> Result<ExitStatus, AppError> {
+pub fn run(
+    args: &ValidateArgs,
+    root: &Path,
+    printer: &Printer,
+) -> Result<ValidateReport, AppError> {
     let root = config::absolute(root)?;
     if !root.is_dir() {
         return Err(AppError::env(
@@ -77,15 +81,7 @@ pub fn run(args: &ValidateArgs, root: &Path, printer: &Printer) -> Result<ExitSt
             .map(|p| config::absolute(p))
             .collect::<Result<_, _>>()?
     };
-    let report = validate_paths(&root, &paths, args.strict);
-    print(printer, &report);
-    Ok(if report.io_problem {
-        ExitStatus::Error
-    } else if report.ok {
-        ExitStatus::Success
-    } else {
-        ExitStatus::Failure
-    })
+    Ok(validate_paths(&root, &paths, args.strict))
 }
 
 /// Validate files and folders (absolute paths); paths in the report are
@@ -431,38 +427,49 @@ fn check_duplicate_names(root: &Path, files: &mut [FileReport]) {
     }
 }
 
-fn print(printer: &Printer, report: &ValidateReport) {
-    match printer.format {
-        Format::Json => printer.json(report),
-        Format::Github => {
-            let mut out = String::new();
-            for f in &report.files {
-                for d in &f.diagnostics {
-                    out.push_str(&render_github(&f.path, d));
-                }
-            }
-            printer.out(&out);
-            printer.log(&summary_line(report));
+impl Report for ValidateReport {
+    fn status(&self) -> ExitStatus {
+        if self.io_problem {
+            ExitStatus::Error
+        } else if self.ok {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
         }
-        Format::Text => {
-            let mut out = String::new();
-            for f in &report.files {
-                for d in &f.diagnostics {
-                    out.push_str(&render_text(printer, &f.path, f.source.as_deref(), d));
-                    out.push('\n');
-                }
+    }
+
+    fn github(&self) -> Option<String> {
+        let mut out = String::new();
+        for f in &self.files {
+            for d in &f.diagnostics {
+                out.push_str(&render_github(&f.path, d));
             }
-            let style = if report.summary.errors > 0 {
-                Style::Error
-            } else if report.ok {
-                Style::Hint
-            } else {
-                Style::Warning
-            };
-            out.push_str(&printer.paint(style, &summary_line(report)));
-            out.push('\n');
-            printer.out(&out);
         }
+        Some(out)
+    }
+
+    fn github_log(&self) -> Option<String> {
+        Some(summary_line(self))
+    }
+
+    fn text(&self, printer: &Printer) -> String {
+        let mut out = String::new();
+        for f in &self.files {
+            for d in &f.diagnostics {
+                out.push_str(&render_text(printer, &f.path, f.source.as_deref(), d));
+                out.push('\n');
+            }
+        }
+        let style = if self.summary.errors > 0 {
+            Style::Error
+        } else if self.ok {
+            Style::Hint
+        } else {
+            Style::Warning
+        };
+        out.push_str(&printer.paint(style, &summary_line(self)));
+        out.push('\n');
+        out
     }
 }
 
