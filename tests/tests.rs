@@ -7,6 +7,7 @@ mod agent_e2e;
 
 mod test_apply;
 
+mod cmd;
 mod config;
 mod contract;
 mod doctor;
