@@ -3,10 +3,10 @@
 //! scratch copy is asked which rows, and the hint names how many and up to
 //! five of them, with the two honest ways out.
 
-use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 
 use super::{Failure, Phase};
+use crate::sqlite::data::{duplicates, show};
 
 /// The failure code for SQLite's message.
 pub fn code_for(message: &str) -> &'static str {
@@ -132,50 +132,14 @@ fn constraint_hint(conn: &Connection, f: &Failure) -> Option<String> {
 
 fn unique_hint(conn: &Connection, table: &str, columns: &[String], sql: &str) -> Option<String> {
     // Values that collide under the index's collation (`COLLATE NOCASE`) are duplicates too.
-    let cols: Vec<String> = columns
+    let exprs: Vec<String> = columns
         .iter()
         .map(|c| match collation(sql, c) {
             Some(coll) => format!("{} COLLATE {coll}", quote(c)),
             None => quote(c),
         })
         .collect();
-    let list = cols.join(", ");
-    let not_null = cols
-        .iter()
-        .map(|c| format!("{c} IS NOT NULL"))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let groups = format!(
-        "SELECT {list}, count(*) AS n FROM {} WHERE {not_null} GROUP BY {list} HAVING count(*) > 1",
-        quote(table)
-    );
-    let (keys, rows): (i64, i64) = conn
-        .query_row(
-            &format!("SELECT count(*), COALESCE(sum(n), 0) FROM ({groups})"),
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .ok()?;
-    if keys == 0 {
-        return None;
-    }
-    let mut stmt = conn
-        .prepare(&format!("{groups} ORDER BY n DESC, {list} LIMIT 5"))
-        .ok()?;
-    let width = columns.len();
-    let sample: Vec<String> = stmt
-        .query_map([], |r| {
-            let values: Vec<String> = (0..width).map(|i| show(r.get_ref(i))).collect();
-            let n: i64 = r.get(width)?;
-            Ok(if width == 1 {
-                format!("{} ({n} rows)", values[0])
-            } else {
-                format!("({}) ({n} rows)", values.join(", "))
-            })
-        })
-        .ok()?
-        .flatten()
-        .collect();
+    let (keys, rows, sample) = duplicates(conn, table, &exprs)?;
     Some(format!(
         "{rows} rows of {table} share {keys} value{} of ({}), for example {}: {WAYS_OUT}",
         plural(keys),
@@ -364,25 +328,6 @@ fn plural(n: i64) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-/// A value as SQL would write it, cut short when long.
-pub fn show(v: rusqlite::Result<ValueRef<'_>>) -> String {
-    match v {
-        Ok(ValueRef::Null) | Err(_) => "NULL".into(),
-        Ok(ValueRef::Integer(i)) => i.to_string(),
-        Ok(ValueRef::Real(f)) => f.to_string(),
-        Ok(ValueRef::Text(t)) => {
-            let s = String::from_utf8_lossy(t);
-            let cut: String = s.chars().take(40).collect();
-            let more = if cut.len() < s.len() { "..." } else { "" };
-            format!("'{}{more}'", cut.replace('\'', "''"))
-        }
-        Ok(ValueRef::Blob(b)) => {
-            let hex: String = b.iter().take(16).map(|x| format!("{x:02x}")).collect();
-            format!("x'{hex}{}'", if b.len() > 16 { "..." } else { "" })
-        }
     }
 }
 

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use super::ident::quoted;
 use super::plan::{Note, Operation};
 use super::Request;
-use crate::engine::diagnose::show;
+use crate::sqlite::data::duplicates;
 
 const DATA_HINT: &str = "add a data step before it that fixes these rows (with a rollback that restores them), or ask the developer what to do with them";
 
@@ -50,53 +50,6 @@ pub fn notes(db: &Connection, req: &Request, op: &Operation) -> Vec<Note> {
         _ => {}
     }
     out
-}
-
-/// Groups of rows of `table` equal on `exprs` (NULLs never collide): how many
-/// keys, how many rows, up to five keys with their counts.
-pub fn duplicates(
-    db: &Connection,
-    table: &str,
-    exprs: &[String],
-) -> Option<(i64, i64, Vec<String>)> {
-    let list = exprs.join(", ");
-    let not_null = exprs
-        .iter()
-        .map(|c| format!("({c}) IS NOT NULL"))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let groups = format!(
-        "SELECT {list}, count(*) AS n FROM {} WHERE {not_null} GROUP BY {list} HAVING count(*) > 1",
-        quoted(table)
-    );
-    let (keys, rows): (i64, i64) = db
-        .query_row(
-            &format!("SELECT count(*), COALESCE(sum(n), 0) FROM ({groups})"),
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .ok()?;
-    if keys == 0 {
-        return None;
-    }
-    let width = exprs.len();
-    let mut stmt = db
-        .prepare(&format!("{groups} ORDER BY n DESC LIMIT 5"))
-        .ok()?;
-    let sample = stmt
-        .query_map([], |r| {
-            let values: Vec<String> = (0..width).map(|i| show(r.get_ref(i))).collect();
-            let n: i64 = r.get(width)?;
-            Ok(if width == 1 {
-                format!("{} ({n} rows)", values[0])
-            } else {
-                format!("({}) ({n} rows)", values.join(", "))
-            })
-        })
-        .ok()?
-        .flatten()
-        .collect();
-    Some((keys, rows, sample))
 }
 
 /// Rows of the table that the new definition rejects. The new shape is made

@@ -267,26 +267,42 @@ fn has_column(schema: &Schema, t: &str, c: &str) -> bool {
         .is_some_and(|t| t.columns.iter().any(|col| col.name.eq_ignore_ascii_case(c)))
 }
 
-/// Every foreign key of `table`, once `create` has made it, points at a table
-/// and columns that exist (or at the table itself).
-pub fn check_foreign_keys(ctx: &Ctx<'_>, table: &str, create: &str) -> Result<(), AppError> {
+/// Every foreign key of `table`, once `statements` have run (in a savepoint
+/// that is rolled back), points at a table and columns that exist (or at the
+/// table itself). With `only`, just the keys on those columns are checked.
+pub fn check_foreign_keys(
+    ctx: &Ctx<'_>,
+    table: &str,
+    statements: &[&str],
+    only: Option<&[String]>,
+) -> Result<(), AppError> {
     let conn = ctx.engine.conn();
     let bug =
         |e: rusqlite::Error| AppError::env("sqlite_error", e.to_string(), "report this as a bug");
     conn.execute_batch("SAVEPOINT fk_check").map_err(bug)?;
     let result = (|| {
-        ctx.engine.execute_step(create).map_err(|e| {
-            refuse(
-                "sql_error",
-                format!("SQLite rejects `{}`: {}", one_line(create), e.message),
-                "fix the column definitions or constraints; SQLite's message says what is wrong",
-            )
-        })?;
+        for sql in statements {
+            ctx.engine.execute_step(sql).map_err(|e| {
+                refuse(
+                    "sql_error",
+                    format!("SQLite rejects `{}`: {}", one_line(sql), e.message),
+                    "fix the column definitions or constraints; SQLite's message says what is wrong",
+                )
+            })?;
+        }
         let made = schema::introspect(conn)?;
         let Some(t) = made.table(table) else {
             return Ok(());
         };
         for fk in &t.foreign_keys {
+            let checked = only.is_none_or(|cols| {
+                fk.columns
+                    .iter()
+                    .any(|c| cols.iter().any(|n| n.eq_ignore_ascii_case(c)))
+            });
+            if !checked {
+                continue;
+            }
             let target = &fk.references_table;
             let own = target.eq_ignore_ascii_case(table);
             let Some(parent) = made
@@ -446,7 +462,7 @@ fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
             "choose another name; to change the table use add-column, or rebuild-table for any other change",
         ));
     }
-    check_foreign_keys(ctx, &t, &apply)?;
+    check_foreign_keys(ctx, &t, &[apply.as_str()], None)?;
     Ok(Operation {
         kind: "create-table",
         template: "create_table.py.j2",
@@ -502,67 +518,8 @@ fn add_column(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
         names.push(c);
     }
     // Foreign keys in the new columns point at tables and columns that exist.
-    let sql = ctx
-        .schema
-        .table(&t)
-        .map(|x| x.sql.clone())
-        .unwrap_or_default();
-    let _ = sql;
-    let conn = ctx.engine.conn();
-    let bug =
-        |e: rusqlite::Error| AppError::env("sqlite_error", e.to_string(), "report this as a bug");
-    conn.execute_batch("SAVEPOINT add_check").map_err(bug)?;
-    let checked = (|| {
-        for (apply, _) in &steps {
-            ctx.engine.execute_step(apply).map_err(|e| {
-                refuse(
-                    "sql_error",
-                    format!("SQLite rejects `{}`: {}", one_line(apply), e.message),
-                    "fix the column definition; SQLite's message says what is wrong",
-                )
-            })?;
-        }
-        let after = schema::introspect(conn)?;
-        for fk in after
-            .table(&t)
-            .map(|x| x.foreign_keys.clone())
-            .unwrap_or_default()
-        {
-            if !fk
-                .columns
-                .iter()
-                .any(|c| names.iter().any(|n| n.eq_ignore_ascii_case(c)))
-            {
-                continue;
-            }
-            let target = &fk.references_table;
-            let Some(parent) = after.table(target) else {
-                return Err(refuse(
-                    "foreign_key_target_missing",
-                    format!("{t}({}) references table `{target}`, which does not exist", fk.columns.join(", ")),
-                    "create the referenced table first, or fix the name (see `migration-creator schema`)",
-                ));
-            };
-            if let Some(c) = fk.references_columns.iter().find(|c| {
-                !parent
-                    .columns
-                    .iter()
-                    .any(|p| p.name.eq_ignore_ascii_case(c))
-            }) {
-                return Err(refuse(
-                    "foreign_key_target_missing",
-                    format!(
-                        "{t}({}) references {target}({c}), but `{target}` has no column `{c}`",
-                        fk.columns.join(", ")
-                    ),
-                    format!("see `migration-creator schema --table {target}`"),
-                ));
-            }
-        }
-        Ok(())
-    })();
-    let _ = conn.execute_batch("ROLLBACK TO add_check; RELEASE add_check");
-    checked?;
+    let statements: Vec<&str> = steps.iter().map(|(a, _)| a.as_str()).collect();
+    check_foreign_keys(ctx, &t, &statements, Some(&names))?;
     let (description, summary) = match names.as_slice() {
         [c] => (
             format!("add_{c}_to_{t}"),

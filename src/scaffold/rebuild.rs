@@ -142,7 +142,7 @@ pub fn plan(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
             "report this as a bug, with `migration-creator schema --table` output",
         )
     })?;
-    check_foreign_keys(ctx, &new_name, &new_def)?;
+    check_foreign_keys(ctx, &new_name, &[new_def.as_str()], None)?;
 
     // The new table's columns, asked of SQLite.
     let conn = ctx.engine.conn();

@@ -3,6 +3,7 @@
 //! connection so that nothing it runs reaches another file (`seal`), and the
 //! schema as data (`schema`).
 
+pub mod data;
 pub mod open;
 pub mod schema;
 pub mod seal;
