@@ -460,7 +460,7 @@ pub enum Scope {
 }
 
 /// Flags that choose what the installed agent says about the project.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct ProjectConfigArgs {
     /// Migrations folder, overriding yoyo.ini's `sources` (default: migrations/).
     #[arg(long, value_name = "DIR")]
@@ -502,8 +502,6 @@ pub struct UninstallArgs {
     /// Show what would be removed; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    #[command(flatten)]
-    pub config: ProjectConfigArgs,
 }
 
 impl Command {

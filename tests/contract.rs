@@ -324,3 +324,60 @@ fn run_from_a_subfolder_commands_work_on_the_project() {
     run.code(0);
     assert_eq!(run.json()["next"], "0005");
 }
+
+#[test]
+fn uninstall_needs_no_folders_and_scaffolds_share_one_lock_whatever_tmpdir() {
+    let project = chatbot();
+    let dir = project.path();
+    let run = mc(dir, &["uninstall", "--help"]);
+    assert!(
+        !run.stdout.contains("--dir") && !run.stdout.contains("--database"),
+        "{}",
+        run.stdout
+    );
+    // Installed with other folders: the checksum says it is unedited, so it goes.
+    mc(
+        dir,
+        &["install", "--dir", "db/migrations", "--no-permissions"],
+    )
+    .code(0);
+    let run = mc(dir, &["uninstall", "--format", "json"]);
+    run.code(0);
+    assert_eq!(run.json()["status"], "removed");
+
+    // Eight scaffolds at once, with two different TMPDIRs, adding eight columns.
+    let tmp_a = tempfile::tempdir().unwrap();
+    let tmp_b = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..8)
+        .map(|i| {
+            Command::new(bin())
+                .args(["scaffold", "add-column", "--table", "users", "--column"])
+                .arg(format!("c{i} TEXT"))
+                .current_dir(dir)
+                .env(
+                    "TMPDIR",
+                    if i % 2 == 0 {
+                        tmp_a.path()
+                    } else {
+                        tmp_b.path()
+                    },
+                )
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let mut names: Vec<String> = std::fs::read_dir(dir.join("migrations"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let numbers: Vec<&str> = names.iter().map(|n| &n[..4]).collect();
+    let mut unique = numbers.clone();
+    unique.dedup();
+    assert_eq!(numbers, unique, "two migrations share a number: {names:?}");
+    assert_eq!(names.len(), 12, "{names:?}");
+}

@@ -31,7 +31,9 @@ pub struct UninstallReport {
 }
 
 pub fn run(args: &UninstallArgs, root: &Path) -> Result<UninstallReport, AppError> {
-    let target = Target::resolve(args.scope, root, &args.config)?;
+    // The agent is recognised by the checksum install wrote into it, so the
+    // folders it was rendered with need not be given again.
+    let target = Target::resolve(args.scope, root, &Default::default())?;
     let path = target.display(&target.agent);
     let current = target.read_agent()?;
     let mut status = "absent";
