@@ -381,3 +381,45 @@ fn uninstall_needs_no_folders_and_scaffolds_share_one_lock_whatever_tmpdir() {
     assert_eq!(numbers, unique, "two migrations share a number: {names:?}");
     assert_eq!(names.len(), 12, "{names:?}");
 }
+
+#[test]
+fn a_wal_without_its_shm_is_named_and_left_alone() {
+    let project = chatbot();
+    let dir = project.path();
+    let db = dir.join("instance/chatbot.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    // A database with frames in its -wal, copied while open: the copy has a
+    // -wal with content and no -shm.
+    let held = dir.join("held.db");
+    let conn = rusqlite::Connection::open(&held).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (x); INSERT INTO t VALUES (1);",
+    )
+    .unwrap();
+    std::fs::copy(&held, &db).unwrap();
+    std::fs::copy(dir.join("held.db-wal"), dir.join("instance/chatbot.db-wal")).unwrap();
+    drop(conn);
+    let before = (
+        std::fs::read(&db).unwrap(),
+        std::fs::read(dir.join("instance/chatbot.db-wal")).unwrap(),
+    );
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(2);
+    assert_eq!(
+        run.json()["error"]["code"],
+        "wal_without_shm",
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !dir.join("instance/chatbot.db-shm").exists(),
+        "no -shm was made beside the database"
+    );
+    assert_eq!(
+        (
+            std::fs::read(&db).unwrap(),
+            std::fs::read(dir.join("instance/chatbot.db-wal")).unwrap()
+        ),
+        before
+    );
+}
