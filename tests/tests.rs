@@ -15,6 +15,7 @@ mod install;
 mod migrations;
 mod precommit;
 mod properties;
+mod readme;
 mod scaffold;
 mod scaffold_kinds;
 mod schema;
