@@ -390,7 +390,7 @@ Exit codes: 0 no errors, 1 errors (or warnings with --strict),
 
 const INSTALL_EXAMPLES: &str = "\
 Examples:
-  migration-creator install                  # into ./.claude/agents/
+  migration-creator install              # into the project's .claude/agents/
   migration-creator install -C path/to/project --dry-run
   migration-creator install --check          # exit 1 when missing or stale (CI)
   migration-creator install --scope user     # into ~/.claude/agents/
@@ -434,7 +434,8 @@ pub struct GlobalArgs {
     /// Colour text output.
     #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Project root (default: the working directory).
+    /// Project root (default: the nearest folder up from here that holds
+    /// yoyo.ini, .claude/ or .git; else the working directory).
     #[arg(short = 'C', long = "project-dir", value_name = "DIR", global = true)]
     pub project_dir: Option<PathBuf>,
 }

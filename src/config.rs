@@ -10,6 +10,24 @@ use serde::Serialize;
 
 use crate::error::AppError;
 
+/// The folder relative paths on the command line are read against when it
+/// is not the project root: the working directory, when the project was
+/// found by walking up from it (a path typed or tab-completed in a subfolder
+/// means that subfolder's path).
+static FLAG_BASE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Read relative `--dir` and `--database` paths against `dir`.
+pub fn set_flag_base(dir: PathBuf) {
+    let _ = FLAG_BASE.set(dir);
+}
+
+fn flag_base(root: &Path) -> PathBuf {
+    FLAG_BASE
+        .get()
+        .cloned()
+        .unwrap_or_else(|| root.to_path_buf())
+}
+
 /// Where a setting came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,7 +79,7 @@ impl ProjectConfig {
             .to_path_buf();
 
         let (migrations, migrations_origin) = if let Some(dir) = dir_flag {
-            (normalize(&root.join(dir)), Origin::Flag)
+            (normalize(&flag_base(&root).join(dir)), Origin::Flag)
         } else if let Some(first) = values.get("sources").and_then(|s| py_split(s).next()) {
             (normalize(&ini_dir.join(first)), Origin::YoyoIni)
         } else {
@@ -69,7 +87,10 @@ impl ProjectConfig {
         };
 
         let (database, database_origin) = if let Some(url) = database_flag {
-            (Some(rebase_sqlite_url(url, &root, &root)), Origin::Flag)
+            (
+                Some(rebase_sqlite_url(url, &flag_base(&root), &root)),
+                Origin::Flag,
+            )
         } else if let Some(url) = values.get("database").filter(|u| !u.trim().is_empty()) {
             (
                 Some(rebase_sqlite_url(url.trim(), &ini_dir, &root)),

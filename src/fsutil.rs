@@ -27,14 +27,16 @@ pub fn temp_beside(dir: &Path) -> Result<tempfile::NamedTempFile, AppError> {
 /// link is written through (the file it points at is replaced, the link
 /// stays); a file the user cannot write is refused, not replaced.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
-    // Follow a symbolic link to the file it names, so the link survives.
+    // Follow a symbolic link to the file it names, so the link survives. A
+    // link to nothing is refused: a planted one could aim anywhere.
     let target = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).unwrap_or_else(|_| {
-            // A dangling link: write where it points.
-            fs::read_link(path)
-                .map(|t| path.parent().unwrap_or(Path::new(".")).join(t))
-                .unwrap_or_else(|_| path.to_path_buf())
-        }),
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(|_| {
+            AppError::env(
+                "dangling_link",
+                format!("{} is a symbolic link to nothing", path.display()),
+                "remove the link (or point it at a real file), then run again",
+            )
+        })?,
         _ => path.to_path_buf(),
     };
     let path = target.as_path();
@@ -87,6 +89,10 @@ pub fn backup(path: &Path) -> Result<PathBuf, AppError> {
             .open(&target)
         {
             Ok(mut f) => {
+                // The backup is as private as the file it keeps.
+                if let Ok(meta) = fs::metadata(path) {
+                    let _ = fs::set_permissions(&target, meta.permissions());
+                }
                 f.write_all(&bytes)
                     .and_then(|_| f.sync_all())
                     .map_err(|e| AppError::io("write", &target, &e))?;
@@ -142,5 +148,18 @@ mod tests {
         let e = write_atomic(&new, b"{}").unwrap_err();
         assert_eq!(e.code, "file_read_only");
         assert_eq!(fs::read_to_string(&new).unwrap(), "{\"b\": 2}");
+    }
+}
+
+/// Refuse early when `path` exists and cannot be written, so a command that
+/// writes it last does not stop half-way.
+pub fn check_writable(path: &Path, hint: &str) -> Result<(), AppError> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.permissions().readonly() => Err(AppError::env(
+            "file_read_only",
+            format!("{} is read-only", path.display()),
+            hint,
+        )),
+        _ => Ok(()),
     }
 }

@@ -39,8 +39,11 @@ pub fn main_entry() -> ExitCode {
             // the error as JSON on stdout.
             let args: Vec<String> = std::env::args().collect();
             if !err.use_stderr() {
-                let _ = err.print();
-                return ExitCode::from(0);
+                // --help and --version: through the printer, so a stdout that
+                // cannot be written is noticed.
+                output::Printer::new(cli::Format::Text, cli::ColorChoice::Never)
+                    .out(&err.render().to_string());
+                return finish(ExitStatus::Success);
             }
             if wants_json(&args) {
                 // A helper the agent calls (JSON by default), or --format
@@ -63,10 +66,14 @@ pub fn main_entry() -> ExitCode {
             } else {
                 let _ = err.print();
             }
-            return ExitCode::from(2);
+            return finish(ExitStatus::Error);
         }
     };
-    let status = commands::run(&cli);
+    finish(commands::run(&cli))
+}
+
+/// The exit code for `status`, unless writing the output failed (exit 2).
+fn finish(status: ExitStatus) -> ExitCode {
     if let Some(why) = output::write_failure() {
         output::report_write_failure(&why);
         return ExitCode::from(ExitStatus::Error as u8);
@@ -101,12 +108,14 @@ fn wants_json(args: &[String]) -> bool {
         .position(|a| a == "--format")
         .and_then(|i| args.get(i + 1).map(String::as_str))
         .or_else(|| args.iter().find_map(|a| a.strip_prefix("--format=")));
+    let json_by_default = matches!(
+        subcommand(args),
+        Some("next-number" | "schema" | "scaffold" | "test-apply")
+    );
     match format {
         Some("json") => true,
-        Some(_) => false,
-        None => matches!(
-            subcommand(args),
-            Some("next-number" | "schema" | "scaffold" | "test-apply")
-        ),
+        Some("text" | "github") => false,
+        // No format, or one clap rejects: the command's own default.
+        _ => json_by_default,
     }
 }

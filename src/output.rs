@@ -87,7 +87,7 @@ pub fn write_failure() -> Option<String> {
 pub fn report_write_failure(why: &str) {
     eprintln!("error[output_failed]: cannot write the output to stdout: {why}");
     eprintln!(
-        "  hint: check the disk or the program reading the output, then run the command again"
+        "  hint: check the disk or the program reading the output; the command may have done its work already (scaffold writes its file first), so look before running it again"
     );
 }
 

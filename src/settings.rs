@@ -129,7 +129,10 @@ pub fn remove_rule(path: &Path, dry_run: bool) -> Result<RuleStatus, AppError> {
     if dry_run {
         return Ok(RuleStatus::WouldRemove);
     }
-    if map.is_empty() {
+    // A file that held only our rule goes; a linked one is written through
+    // (removing the link would leave the rule in the file it points at).
+    let linked = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if map.is_empty() && !linked {
         std::fs::remove_file(path).map_err(|e| AppError::io("remove", path, &e))?;
     } else {
         write(path, &map)?;

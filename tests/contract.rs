@@ -423,3 +423,74 @@ fn a_wal_without_its_shm_is_named_and_left_alone() {
         before
     );
 }
+
+#[test]
+fn edges_a_second_review_found() {
+    let project = chatbot();
+    let dir = project.path();
+    // A bad --format value on a JSON helper is a JSON usage error.
+    let run = mc(dir, &["next-number", "--format", "xml"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "usage");
+    let run = mc(dir, &["next-number", "--format", "github"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "unsupported_format");
+    // --help to a full stdout exits 2.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = Command::new(bin())
+        .arg("--help")
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // A read-only settings.json stops install before the agent is written.
+    write(&dir.join(".claude/settings.json"), "{\"k\": 1}\n");
+    std::fs::set_permissions(
+        dir.join(".claude/settings.json"),
+        std::fs::Permissions::from_mode(0o444),
+    )
+    .unwrap();
+    mc(dir, &["install"]).code(2);
+    assert!(
+        !dir.join(".claude/agents/migration-creator.md").exists(),
+        "half an install"
+    );
+    std::fs::set_permissions(
+        dir.join(".claude/settings.json"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    // A dangling link where the agent goes is refused, nothing is written through it.
+    std::fs::create_dir_all(dir.join(".claude/agents")).unwrap();
+    let outside = dir.join("outside.md");
+    std::os::unix::fs::symlink(&outside, dir.join(".claude/agents/migration-creator.md")).unwrap();
+    let run = mc(dir, &["install", "--format", "json"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "dangling_link");
+    assert!(!outside.exists());
+    std::fs::remove_file(dir.join(".claude/agents/migration-creator.md")).unwrap();
+    // Uninstall through a linked settings.json that held only the rule keeps the link.
+    std::fs::remove_file(dir.join(".claude/settings.json")).unwrap();
+    write(&dir.join("real/s.json"), "{}\n");
+    std::os::unix::fs::symlink("../real/s.json", dir.join(".claude/settings.json")).unwrap();
+    mc(dir, &["install"]).code(0);
+    mc(dir, &["uninstall"]).code(0);
+    assert!(std::fs::symlink_metadata(dir.join(".claude/settings.json"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(!std::fs::read_to_string(dir.join("real/s.json"))
+        .unwrap()
+        .contains("migration-creator"));
+    // Relative --dir typed in a subfolder means that subfolder's path.
+    std::fs::create_dir_all(dir.join("deep")).unwrap();
+    let run = mc(
+        &dir.join("deep"),
+        &["next-number", "--dir", "../migrations"],
+    );
+    run.code(0);
+    assert_eq!(run.json()["next"], "0005");
+}

@@ -72,9 +72,14 @@ pub fn run(args: &InstallArgs, root: &Path, printer: &Printer) -> Result<Install
     let edited = installed == Installed::Modified;
 
     if !args.no_permissions && !args.check {
-        // Read the settings first, so that a broken settings.json stops the
-        // command before the agent is written.
-        settings::add_rule(&target.settings, true)?;
+        // Read the settings first, so that a broken or read-only
+        // settings.json stops the command before the agent is written.
+        if settings::add_rule(&target.settings, true)? == RuleStatus::Added && !args.dry_run {
+            fsutil::check_writable(
+                &target.settings,
+                "make it writable (chmod u+w), or install with --no-permissions and add the rule yourself",
+            )?;
+        }
     }
     let mut error = None;
     let mut backup = None;

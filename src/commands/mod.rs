@@ -22,8 +22,33 @@ pub fn run(cli: &Cli) -> ExitStatus {
         .global
         .format
         .unwrap_or_else(|| cli.command.default_format());
+    // --format github is only validate's; anyone else answers the refusal in
+    // its own default format.
+    let format =
+        if format == crate::cli::Format::Github && !matches!(cli.command, Command::Validate(_)) {
+            let printer = Printer::new(cli.command.default_format(), cli.global.color);
+            printer.error(&crate::error::AppError::env(
+                "unsupported_format",
+                "--format github is only for validate",
+                "use --format json or --format text",
+            ));
+            return ExitStatus::Error;
+        } else {
+            format
+        };
     let printer = Printer::new(format, cli.global.color);
-    let root = cli.global.project_dir.clone().unwrap_or_else(project_root);
+    let root = match &cli.global.project_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let found = project_root();
+            if found != std::path::Path::new(".") {
+                if let Ok(cwd) = std::env::current_dir() {
+                    crate::config::set_flag_base(cwd);
+                }
+            }
+            found
+        }
+    };
     // The one place that turns a report into output: `output::emit`.
     match &cli.command {
         Command::Validate(args) => emit(&printer, validate::run(args, &root, &printer)),

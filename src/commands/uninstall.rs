@@ -36,6 +36,14 @@ pub fn run(args: &UninstallArgs, root: &Path) -> Result<UninstallReport, AppErro
     let target = Target::resolve(args.scope, root, &Default::default())?;
     let path = target.display(&target.agent);
     let current = target.read_agent()?;
+    // A read-only settings.json holding the rule stops the command before
+    // the agent is removed, not half-way.
+    if !args.dry_run && settings::rule_status(&target.settings)? == RuleStatus::Present {
+        fsutil::check_writable(
+            &target.settings,
+            "make it writable (chmod u+w) so the rule can be removed, then run again",
+        )?;
+    }
     let mut status = "absent";
     let mut backup = None;
     let mut diff = None;
