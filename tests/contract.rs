@@ -494,3 +494,22 @@ fn edges_a_second_review_found() {
     run.code(0);
     assert_eq!(run.json()["next"], "0005");
 }
+
+#[test]
+fn bash_completion_completes_a_subcommands_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = mc(tmp.path(), &["completions", "bash"]);
+    run.code(0);
+    let script = tmp.path().join("c.bash");
+    std::fs::write(&script, &run.stdout).unwrap();
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {}; COMP_WORDS=(migration-creator doctor --); COMP_CWORD=2; _migration__creator migration-creator -- doctor; echo \"${{COMPREPLY[@]}}\"",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    let words = String::from_utf8_lossy(&out.stdout);
+    assert!(words.contains("--yoyo"), "{words}");
+}

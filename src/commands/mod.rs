@@ -78,10 +78,13 @@ fn completions(shell: clap_complete::Shell) -> Completions {
         "migration-creator",
         &mut out,
     );
-    Completions {
-        ok: true,
-        script: String::from_utf8_lossy(&out).into_owned(),
+    let mut script = String::from_utf8_lossy(&out).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete spells the hyphenated name two ways in its bash
+        // script, so nothing past the command name would complete.
+        script = script.replace("migration__subcmd__creator", "migration__creator");
     }
+    Completions { ok: true, script }
 }
 
 impl Report for Completions {
