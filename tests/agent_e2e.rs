@@ -5,36 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{bin, chatbot, venv};
-
-/// Split a shell command line (double and single quotes, no expansions).
-fn shell_words(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut any = false;
-    for c in line.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.push(c),
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                any = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if any || !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            (None, c) => cur.push(c),
-        }
-    }
-    if any || !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
+use crate::support::{bin, chatbot, shell_words, venv};
 
 /// The commands in the agent's ```bash blocks.
 fn agent_commands(text: &str) -> Vec<Vec<String>> {

@@ -7,36 +7,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{bin, copy_dir, repo_root};
-
-/// Split a command line as a shell would (quotes, backslash-newlines).
-fn words(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut any = false;
-    for c in line.chars() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => cur.push(c),
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                any = true;
-            }
-            (None, c) if c.is_whitespace() => {
-                if any || !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                    any = false;
-                }
-            }
-            (None, c) => cur.push(c),
-        }
-    }
-    if any || !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
+use crate::support::{bin, copy_dir, repo_root, shell_words};
 
 fn matches(expected: &serde_json::Value, actual: &serde_json::Value) -> bool {
     use serde_json::Value;
@@ -79,7 +50,7 @@ fn readme_outputs_for_the_example_are_what_the_commands_print() {
                 }
                 output.push(lines.next().unwrap());
             }
-            let args = words(cmd);
+            let args = shell_words(cmd);
             if args.first().map(String::as_str) != Some("migration-creator")
                 || !cmd.contains("-C examples/chatbot")
                 || args[1] == "doctor"
