@@ -45,6 +45,9 @@ pub enum Command {
     /// Apply, roll back and re-apply pending migrations on a scratch copy of the database.
     #[command(after_help = TEST_APPLY_EXAMPLES)]
     TestApply(TestApplyArgs),
+    /// Lint migrations for the SQLite + yoyo hazards a test on an empty database cannot show.
+    #[command(after_help = LINT_HELP)]
+    Lint(LintArgs),
     /// Check the set-up: yoyo, SQLite versions, configuration, migrations, agent, permission.
     #[command(
         after_help = "Examples:\n  migration-creator doctor\n  migration-creator doctor --format json\n\nExit 1 when something needs fixing; each problem comes with its fix."
@@ -410,8 +413,10 @@ pub enum Format {
     Json,
     /// Human-readable text.
     Text,
-    /// GitHub Actions workflow annotations (validate only).
+    /// GitHub Actions workflow annotations (validate and lint).
     Github,
+    /// SARIF 2.1.0, for code-scanning tools (validate and lint).
+    Sarif,
 }
 
 /// When to colour text output.
@@ -439,6 +444,38 @@ pub struct GlobalArgs {
     #[arg(short = 'C', long = "project-dir", value_name = "DIR", global = true)]
     pub project_dir: Option<PathBuf>,
 }
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Migration files to report on, each checked against the schema the migrations before it build [default: every migration in the folder]
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The migrations folder [default: `sources` in yoyo.ini, else migrations/]
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Report only migrations added or changed since this git revision (a branch, tag or commit), and edits to migrations that existed there.
+    #[arg(long, value_name = "REV")]
+    pub since: Option<String>,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+const LINT_HELP: &str = "\
+Examples:
+  migration-creator lint
+  migration-creator lint migrations/0012_add_email.py
+  migration-creator lint --since origin/main --format github
+  migration-creator lint --format sarif > lint.sarif
+
+Suppress a finding with a reason, before a statement or on a step line:
+  -- migration-creator: ignore drops_table -- archived in 0011
+  # migration-creator: ignore rollback_missing -- data fix, nothing to undo
+(`ignore-file CODE -- reason` anywhere in the file covers the whole file.)
+Settings: [tool.migration-creator.lint] in pyproject.toml, with
+skip = [CODE, ...] and severity = { CODE = \"error\" | \"warning\" | \"note\" }.
+
+Exit 1 when an error is found (with --strict, a warning too).";
 
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
@@ -511,6 +548,7 @@ impl Command {
     pub fn default_format(&self) -> Format {
         match self {
             Command::Validate(_)
+            | Command::Lint(_)
             | Command::Install(_)
             | Command::Uninstall(_)
             | Command::Doctor(_)

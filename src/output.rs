@@ -23,6 +23,10 @@ pub trait Report: Serialize {
     fn github(&self) -> Option<String> {
         None
     }
+    /// A SARIF 2.1.0 log, for the commands that have one.
+    fn sarif(&self) -> Option<String> {
+        None
+    }
     /// A line for stderr after the annotations (a summary).
     fn github_log(&self) -> Option<String> {
         None
@@ -58,18 +62,29 @@ pub fn emit<R: Report>(printer: &Printer, result: Result<R, AppError>) -> ExitSt
                     printer.log(&line);
                 }
             }
-            None => {
-                let err = AppError::env(
-                    "unsupported_format",
-                    "--format github is only for validate",
-                    "use --format json or --format text",
-                );
-                printer.error(&err);
-                return err.status;
+            None => return unsupported(printer, "github"),
+        },
+        Format::Sarif => match report.sarif() {
+            Some(log) => {
+                printer.out(&log);
+                if let Some(line) = report.github_log() {
+                    printer.log(&line);
+                }
             }
+            None => return unsupported(printer, "sarif"),
         },
     }
     report.status()
+}
+
+fn unsupported(printer: &Printer, format: &str) -> ExitStatus {
+    let err = AppError::env(
+        "unsupported_format",
+        format!("--format {format} is only for validate and lint"),
+        "use --format json or --format text",
+    );
+    printer.error(&err);
+    err.status
 }
 
 /// The first failure to write to stdout, if any.
@@ -143,7 +158,7 @@ impl Printer {
                 ok: false,
                 error: err,
             }),
-            Format::Text | Format::Github => {
+            Format::Text | Format::Github | Format::Sarif => {
                 let label = self.paint(Style::Error, "error");
                 eprintln!("{label}[{}]: {}", err.code, err.message);
                 if !err.hint.is_empty() {

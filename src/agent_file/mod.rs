@@ -6,7 +6,7 @@
 
 pub mod client;
 pub mod codes;
-pub mod diagnostic;
+pub use crate::diagnostic;
 pub mod frontmatter;
 pub mod hooks;
 pub mod rules;

@@ -2,6 +2,7 @@
 
 pub mod doctor;
 pub mod install;
+pub mod lint;
 pub mod next_number;
 pub mod scaffold;
 pub mod schema;
@@ -22,20 +23,26 @@ pub fn run(cli: &Cli) -> ExitStatus {
         .global
         .format
         .unwrap_or_else(|| cli.command.default_format());
-    // --format github is only validate's; anyone else answers the refusal in
-    // its own default format.
-    let format =
-        if format == crate::cli::Format::Github && !matches!(cli.command, Command::Validate(_)) {
-            let printer = Printer::new(cli.command.default_format(), cli.global.color);
-            printer.error(&crate::error::AppError::env(
-                "unsupported_format",
-                "--format github is only for validate",
-                "use --format json or --format text",
-            ));
-            return ExitStatus::Error;
+    // --format github and sarif are validate's and lint's; anyone else
+    // answers the refusal in its own default format.
+    let annotations = matches!(
+        format,
+        crate::cli::Format::Github | crate::cli::Format::Sarif
+    );
+    if annotations && !matches!(cli.command, Command::Validate(_) | Command::Lint(_)) {
+        let printer = Printer::new(cli.command.default_format(), cli.global.color);
+        let name = if format == crate::cli::Format::Github {
+            "github"
         } else {
-            format
+            "sarif"
         };
+        printer.error(&crate::error::AppError::env(
+            "unsupported_format",
+            format!("--format {name} is only for validate and lint"),
+            "use --format json or --format text",
+        ));
+        return ExitStatus::Error;
+    }
     let printer = Printer::new(format, cli.global.color);
     let root = match &cli.global.project_dir {
         Some(dir) => dir.clone(),
@@ -52,6 +59,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
     // The one place that turns a report into output: `output::emit`.
     match &cli.command {
         Command::Validate(args) => emit(&printer, validate::run(args, &root, &printer)),
+        Command::Lint(args) => emit(&printer, lint::run(args, &root)),
         Command::Install(args) => emit(&printer, install::run(args, &root, &printer)),
         Command::Uninstall(args) => emit(&printer, uninstall::run(args, &root)),
         Command::NextNumber(args) => emit(&printer, next_number::run(args, &root)),
@@ -133,6 +141,7 @@ mod tests {
         let sources = [
             ("doctor", include_str!("doctor.rs")),
             ("install", include_str!("install.rs")),
+            ("lint", include_str!("lint.rs")),
             ("next_number", include_str!("next_number.rs")),
             ("scaffold", include_str!("scaffold.rs")),
             ("schema", include_str!("schema.rs")),

@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use walkdir::WalkDir;
 
-use crate::agent_file::diagnostic::{render_github, render_text, Diagnostic, Severity};
 use crate::agent_file::frontmatter::MAX_AGENT_FILE_BYTES;
 use crate::agent_file::rules;
 use crate::cli::ValidateArgs;
 use crate::config::{self, display_relative};
+use crate::diagnostic::{
+    render_github, render_sarif, render_text, Diagnostic, SarifRule, Severity,
+};
 use crate::error::{AppError, ExitStatus};
 use crate::output::{Printer, Report, Style};
 
@@ -450,6 +452,23 @@ impl Report for ValidateReport {
 
     fn github_log(&self) -> Option<String> {
         Some(summary_line(self))
+    }
+
+    fn sarif(&self) -> Option<String> {
+        let rules: Vec<SarifRule> = crate::agent_file::codes::RULES
+            .iter()
+            .map(|r| SarifRule {
+                code: r.code,
+                severity: r.severity,
+                doc: r.doc,
+            })
+            .collect();
+        let results: Vec<(&str, &Diagnostic)> = self
+            .files
+            .iter()
+            .flat_map(|f| f.diagnostics.iter().map(|d| (f.path.as_str(), d)))
+            .collect();
+        Some(render_sarif(&rules, &results))
     }
 
     fn text(&self, printer: &Printer) -> String {

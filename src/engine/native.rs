@@ -37,6 +37,11 @@ pub struct Native {
     savepoints: std::cell::Cell<u64>,
     /// When a step still running is interrupted.
     deadline: Option<Instant>,
+    /// Whether steps are first tried with double-quoted strings off, to
+    /// find the `"..."` SQLite would read as a string (`lint`).
+    watch_quotes: std::cell::Cell<bool>,
+    /// `(sql, name)`: a step that needed `"name"` read as a string.
+    quoted: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 fn setup_error(e: rusqlite::Error) -> AppError {
@@ -80,6 +85,8 @@ impl Native {
             bookkeeping,
             savepoints: std::cell::Cell::new(0),
             deadline: None,
+            watch_quotes: std::cell::Cell::new(false),
+            quoted: std::cell::RefCell::new(Vec::new()),
         })
     }
 
@@ -104,7 +111,11 @@ impl Native {
             self.conn
                 .progress_handler(10_000, Some(move || Instant::now() > deadline));
         }
-        let result = execute(&self.conn, sql);
+        let result = if self.watch_quotes.get() && sql.contains('"') {
+            self.execute_watching_quotes(sql)
+        } else {
+            execute(&self.conn, sql)
+        };
         if self.deadline.is_some() {
             self.conn.progress_handler(0, None::<fn() -> bool>);
         }
@@ -112,6 +123,55 @@ impl Native {
             message,
             refused: self.seal.take_refused(),
         })
+    }
+
+    /// Try every step first with double-quoted strings off (SQLite's
+    /// `DQS_DDL`/`DQS_DML`), and remember the steps that needed one.
+    pub fn watch_quotes(&self, on: bool) {
+        self.watch_quotes.set(on);
+    }
+
+    /// The `(sql, name)` pairs found since the last call: a step that only
+    /// runs because SQLite read `"name"` as a string.
+    pub fn take_quoted(&self) -> Vec<(String, String)> {
+        std::mem::take(&mut self.quoted.borrow_mut())
+    }
+
+    fn execute_watching_quotes(&self, sql: &str) -> Result<(), String> {
+        use rusqlite::config::DbConfig;
+        let set = |on: bool| {
+            let _ = self
+                .conn
+                .set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, on);
+            let _ = self
+                .conn
+                .set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, on);
+        };
+        set(false);
+        let strict = execute(&self.conn, sql);
+        set(true);
+        let Err(message) = strict else {
+            return Ok(());
+        };
+        // A statement that fails has no effect: run it again as yoyo would.
+        let result = execute(&self.conn, sql);
+        if result.is_ok() {
+            // `no such column: x`, or (SQLite 3.45 and later)
+            // `no such column: "x" - should this be a string literal in single-quotes?`
+            if let Some(rest) = message.strip_prefix("no such column: ") {
+                let name = match rest.strip_prefix('"') {
+                    Some(r) => r.split("\" - ").next().unwrap_or(r).trim_end_matches('"'),
+                    None => rest,
+                };
+                let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+                if sql.contains(&quoted) {
+                    self.quoted
+                        .borrow_mut()
+                        .push((sql.to_string(), name.to_string()));
+                }
+            }
+        }
+        result
     }
 
     /// Apply or roll back `m`, recording it in yoyo's tables when kept.
@@ -393,6 +453,18 @@ pub fn seed_rows(conn: &Connection, variant: usize, skip: Option<&str>) -> Vec<S
         {
             continue;
         }
+        if seed_table(conn, &table, variant) {
+            seeded.push(table);
+        }
+    }
+    seeded
+}
+
+/// Put one made-up row in `table` if it has none (see [`seed_rows`]).
+/// Whether the table got a row.
+pub fn seed_table(conn: &Connection, table: &str, variant: usize) -> bool {
+    {
+        let table = table.to_string();
         let q = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
         let empty = conn
             .query_row(
@@ -402,7 +474,7 @@ pub fn seed_rows(conn: &Connection, variant: usize, skip: Option<&str>) -> Vec<S
             )
             .unwrap_or(false);
         if !empty {
-            continue;
+            return false;
         }
         // (name, declared type, not null, has default, pk position, hidden)
         let columns: Vec<(String, String, bool, bool, i64, i64)> = conn
@@ -470,12 +542,11 @@ pub fn seed_rows(conn: &Connection, variant: usize, skip: Option<&str>) -> Vec<S
                 )
             };
             if conn.execute_batch(&sql).is_ok() {
-                seeded.push(table.clone());
-                break;
+                return true;
             }
         }
     }
-    seeded
+    false
 }
 
 /// Whether `sql` holds anything but whitespace and comments.

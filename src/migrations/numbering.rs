@@ -55,7 +55,7 @@ pub struct Warning {
 }
 
 /// The leading digits of a migration id, as a number and a width.
-fn number_of(id: &str) -> Option<(u64, usize)> {
+pub fn number_of(id: &str) -> Option<(u64, usize)> {
     let digits: String = id.chars().take_while(char::is_ascii_digit).collect();
     if digits.is_empty() || digits.len() > 18 {
         return None;

@@ -1,6 +1,7 @@
 //! Diagnostics as data (severity, code, message, position, hint) and their
-//! renderings: compiler-style text with the source line and a caret, and
-//! GitHub Actions annotations. JSON is the serde form of the same structs.
+//! renderings: compiler-style text with the source line and a caret, GitHub
+//! Actions annotations and SARIF. JSON is the serde form of the same structs.
+//! `validate` (agent files) and `lint` (migrations) both report through it.
 
 use serde::Serialize;
 
@@ -209,6 +210,102 @@ pub fn render_github(path: &str, d: &Diagnostic) -> String {
         escape_property(d.code),
         escape_data(&message)
     )
+}
+
+/// A rule as SARIF describes it: its code, default severity and doc.
+pub struct SarifRule<'a> {
+    pub code: &'a str,
+    pub severity: Severity,
+    /// One line of Markdown.
+    pub doc: &'a str,
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// A relative path as a URI reference: `/` separators, everything but
+/// unreserved characters percent-encoded.
+fn uri(path: &str) -> String {
+    let mut out = String::new();
+    for b in path.replace('\\', "/").bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A SARIF 2.1.0 log of one run: the tool with its rules, and one result
+/// per diagnostic (`(path relative to the project root, diagnostic)`).
+pub fn render_sarif(rules: &[SarifRule], results: &[(&str, &Diagnostic)]) -> String {
+    use serde_json::json;
+    let index = |code: &str| rules.iter().position(|r| r.code == code);
+    let rules_json: Vec<serde_json::Value> = rules
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "name": r.code,
+                "shortDescription": { "text": r.doc.replace('`', "") },
+                "help": { "text": r.doc.replace('`', ""), "markdown": r.doc },
+                "defaultConfiguration": { "level": sarif_level(r.severity) },
+            })
+        })
+        .collect();
+    let results_json: Vec<serde_json::Value> = results
+        .iter()
+        .map(|(path, d)| {
+            let mut text = d.message.clone();
+            if let Some(hint) = &d.hint {
+                text.push_str("\nhint: ");
+                text.push_str(hint);
+            }
+            let mut r = json!({
+                "ruleId": d.code,
+                "level": sarif_level(d.severity),
+                "message": { "text": text },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
+                        "region": {
+                            "startLine": d.line.max(1),
+                            "startColumn": d.column.max(1),
+                            "endColumn": d.end_column.max(d.column + 1),
+                        }
+                    }
+                }],
+            });
+            if let Some(i) = index(d.code) {
+                r["ruleIndex"] = json!(i);
+            }
+            r
+        })
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "migration-creator",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules_json,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results_json,
+        }]
+    });
+    let mut text = serde_json::to_string_pretty(&log).expect("a SARIF log serializes");
+    text.push('\n');
+    text
 }
 
 fn escape_data(s: &str) -> String {

@@ -1,0 +1,211 @@
+//! `lint [PATH...]`: the SQLite + yoyo hazards in the project's migrations.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::cli::LintArgs;
+use crate::config::{self, ProjectConfig};
+use crate::diagnostic::{render_github, render_sarif, render_text, SarifRule, Severity};
+use crate::error::{AppError, ExitStatus};
+use crate::lint::{self, Finding, LintConfig, Options};
+use crate::output::{Printer, Report, Style};
+
+/// The result of `lint`.
+#[derive(Debug, Serialize)]
+pub struct LintReport {
+    pub ok: bool,
+    /// The migrations folder, relative to the project root.
+    pub migrations_dir: String,
+    /// The files whose findings are reported, in yoyo's order.
+    pub linted: Vec<String>,
+    pub findings: Vec<Finding>,
+    /// Findings hidden by `migration-creator: ignore` comments or `skip`.
+    pub suppressed: usize,
+    /// Paths given that are not migrations of the folder, with why.
+    pub skipped: Vec<Skipped>,
+    pub summary: Summary,
+    #[serde(skip)]
+    strict: bool,
+    #[serde(skip)]
+    sources: Vec<(String, String)>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub notes: usize,
+}
+
+pub fn run(args: &LintArgs, root: &Path) -> Result<LintReport, AppError> {
+    let config = ProjectConfig::load(root, args.dir.as_deref(), None)?;
+    let settings = LintConfig::load(&config.root)?;
+    let only = if args.paths.is_empty() {
+        None
+    } else {
+        let mut list = Vec::new();
+        for p in &args.paths {
+            let abs = config::normalize(&config::absolute(p)?);
+            if !abs.exists() {
+                return Err(AppError::env(
+                    "path_not_found",
+                    format!("{} does not exist", p.display()),
+                    "pass migration files of the migrations folder, or no path to lint them all",
+                ));
+            }
+            list.push(abs);
+        }
+        Some(list)
+    };
+    let opts = Options {
+        only,
+        since: args.since.clone(),
+        virtual_files: Vec::new(),
+    };
+    let outcome = lint::lint_project(&config, &settings, &opts)?;
+    Ok(LintReport::new(&config, outcome, args.strict))
+}
+
+impl LintReport {
+    pub fn new(config: &ProjectConfig, outcome: lint::Outcome, strict: bool) -> Self {
+        let mut summary = Summary {
+            files: outcome.linted.len(),
+            ..Summary::default()
+        };
+        for f in &outcome.findings {
+            match f.diagnostic.severity {
+                Severity::Error => summary.errors += 1,
+                Severity::Warning => summary.warnings += 1,
+                Severity::Note => summary.notes += 1,
+            }
+        }
+        let mut sources: Vec<(String, String)> = Vec::new();
+        for f in &outcome.findings {
+            if !sources.iter().any(|(p, _)| *p == f.file) {
+                sources.push((
+                    f.file.clone(),
+                    std::fs::read_to_string(&f.path).unwrap_or_default(),
+                ));
+            }
+        }
+        LintReport {
+            ok: summary.errors == 0 && !(strict && summary.warnings > 0),
+            migrations_dir: config.display(&config.migrations),
+            linted: outcome.linted,
+            findings: outcome.findings,
+            suppressed: outcome.suppressed,
+            skipped: outcome
+                .skipped
+                .into_iter()
+                .map(|(path, reason)| Skipped { path, reason })
+                .collect(),
+            summary,
+            strict,
+            sources,
+        }
+    }
+
+    fn summary_line(&self) -> String {
+        let s = &self.summary;
+        let plural = |n: usize, word: &str| {
+            if n == 1 {
+                format!("{n} {word}")
+            } else {
+                format!("{n} {word}s")
+            }
+        };
+        let mut line = format!(
+            "{} linted: {}, {}, {}",
+            plural(s.files, "migration"),
+            plural(s.errors, "error"),
+            plural(s.warnings, "warning"),
+            plural(s.notes, "note")
+        );
+        if self.suppressed > 0 {
+            line.push_str(&format!(" ({} suppressed)", self.suppressed));
+        }
+        if self.strict && s.errors == 0 && s.warnings > 0 {
+            line.push_str(" (--strict: warnings fail the check)");
+        }
+        line
+    }
+}
+
+impl Report for LintReport {
+    fn text(&self, printer: &Printer) -> String {
+        let mut out = String::new();
+        for s in &self.skipped {
+            out.push_str(&format!(
+                "{}: {}: {}\n",
+                printer.paint(Style::Bold, &s.path),
+                printer.paint(Style::Note, "skipped"),
+                s.reason
+            ));
+        }
+        for f in &self.findings {
+            let source = self
+                .sources
+                .iter()
+                .find(|(p, _)| *p == f.file)
+                .map(|(_, t)| t.as_str());
+            out.push_str(&render_text(printer, &f.file, source, &f.diagnostic));
+            out.push('\n');
+        }
+        let style = if self.summary.errors > 0 {
+            Style::Error
+        } else if self.ok {
+            Style::Hint
+        } else {
+            Style::Warning
+        };
+        out.push_str(&printer.paint(style, &self.summary_line()));
+        out.push('\n');
+        out
+    }
+
+    fn status(&self) -> ExitStatus {
+        if self.ok {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        }
+    }
+
+    fn github(&self) -> Option<String> {
+        Some(
+            self.findings
+                .iter()
+                .map(|f| render_github(&f.file, &f.diagnostic))
+                .collect(),
+        )
+    }
+
+    fn github_log(&self) -> Option<String> {
+        Some(self.summary_line())
+    }
+
+    fn sarif(&self) -> Option<String> {
+        let rules: Vec<SarifRule> = lint::rules::RULES
+            .iter()
+            .map(|r| SarifRule {
+                code: r.code,
+                severity: r.severity,
+                doc: r.doc,
+            })
+            .collect();
+        let results: Vec<_> = self
+            .findings
+            .iter()
+            .map(|f| (f.file.as_str(), &f.diagnostic))
+            .collect();
+        Some(render_sarif(&rules, &results))
+    }
+}
