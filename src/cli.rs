@@ -459,6 +459,9 @@ pub struct LintArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub strict: bool,
+    /// Stop a statement still running after this many seconds in all (a recursive query that never ends); the migration is then reported as failing.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub timeout: u64,
 }
 
 const LINT_HELP: &str = "\

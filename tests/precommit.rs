@@ -20,15 +20,14 @@ fn git(dir: &Path, args: &[&str]) {
 }
 
 fn try_repo(dir: &Path, files: &[&str]) -> (bool, String) {
+    try_hook(dir, "validate-agents", files)
+}
+
+fn try_hook(dir: &Path, hook: &str, files: &[&str]) -> (bool, String) {
     let pre_commit = venv().join("bin/pre-commit");
     let target = repo_root().join("target");
     let out = Command::new(pre_commit)
-        .args([
-            "try-repo",
-            repo_root().to_str().unwrap(),
-            "validate-agents",
-            "--files",
-        ])
+        .args(["try-repo", repo_root().to_str().unwrap(), hook, "--files"])
         .args(files)
         .current_dir(dir)
         // Cache pre-commit's environments and the hook's cargo build between runs.
@@ -69,6 +68,41 @@ fn pre_commit_runs_the_hook_on_agent_files() {
     assert!(!ok, "a broken agent fails:\n{out}");
     assert!(
         out.contains(".claude/agents/broken.md:1:1: error[missing_description]"),
+        "{out}"
+    );
+}
+
+#[test]
+#[ignore = "needs pre-commit from the virtualenv; scripts/test-all.sh runs it"]
+fn pre_commit_runs_check_migrations_on_staged_migrations() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q"]);
+    write(
+        &dir.join("migrations/0001_users.py"),
+        "from yoyo import step\nsteps = [step(\"CREATE TABLE users (id INTEGER PRIMARY KEY)\", \"DROP TABLE users\")]\n",
+    );
+    write(
+        &dir.join("migrations/0002_email.py"),
+        "from yoyo import step\nsteps = [step(\"ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT ''\", \"ALTER TABLE users DROP COLUMN email\")]\n",
+    );
+    git(dir, &["add", "."]);
+    // Only the new file is passed; it is checked on the schema 0001 builds.
+    let (ok, out) = try_hook(dir, "check-migrations", &["migrations/0002_email.py"]);
+    assert!(ok, "a safe migration passes:\n{out}");
+    assert!(out.contains("lint yoyo migrations"), "{out}");
+    write(
+        &dir.join("migrations/0003_plan.py"),
+        "from yoyo import step\nsteps = [step(\"ALTER TABLE users ADD COLUMN plan TEXT NOT NULL\", \"ALTER TABLE users DROP COLUMN plan\")]\n",
+    );
+    git(dir, &["add", "."]);
+    let (ok, out) = try_hook(dir, "check-migrations", &["migrations/0003_plan.py"]);
+    assert!(
+        !ok,
+        "a migration that fails on rows fails the commit:\n{out}"
+    );
+    assert!(
+        out.contains("migrations/0003_plan.py:2:10: error[add_column_fails_on_data]"),
         "{out}"
     );
 }

@@ -12,6 +12,8 @@ mod config;
 mod contract;
 mod doctor;
 mod install;
+mod lint;
+mod lint_hazards;
 mod migrations;
 mod precommit;
 mod properties;

@@ -69,6 +69,7 @@ pub fn run(args: &LintArgs, root: &Path) -> Result<LintReport, AppError> {
         only,
         since: args.since.clone(),
         virtual_files: Vec::new(),
+        deadline: Some(std::time::Instant::now() + std::time::Duration::from_secs(args.timeout)),
     };
     let outcome = lint::lint_project(&config, &settings, &opts)?;
     Ok(LintReport::new(&config, outcome, args.strict))

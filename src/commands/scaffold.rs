@@ -10,6 +10,7 @@ use crate::cli::{ScaffoldArgs, ScaffoldKind};
 use crate::config::ProjectConfig;
 use crate::engine::native::{build, Built};
 use crate::error::{AppError, ExitStatus};
+use crate::lint::{self, Finding, LintConfig};
 use crate::migrations;
 use crate::output::{Printer, Report};
 use crate::scaffold::data;
@@ -49,6 +50,9 @@ pub struct ScaffoldReport {
     /// The file's text.
     pub content: String,
     pub warnings: Vec<Note>,
+    /// What `lint` finds in the file, checked against the schema the
+    /// migrations before it build (no errors: scaffold refuses those).
+    pub lint: Vec<Finding>,
 }
 
 fn usage(message: &str) -> AppError {
@@ -123,6 +127,7 @@ pub fn run(args: &ScaffoldArgs, root: &Path) -> Result<ScaffoldReport, AppError>
         let text = render(&config.root, &plan, depends.as_deref())?;
         verify(&text, &plan, depends.as_deref())?;
         compile_check(&config.root, &text)?;
+        let findings = lint_new(&config, &path, &text)?;
         let mut warnings: Vec<Note> = numbers
             .warnings
             .into_iter()
@@ -150,6 +155,7 @@ pub fn run(args: &ScaffoldArgs, root: &Path) -> Result<ScaffoldReport, AppError>
             data_checked,
             content: text.clone(),
             warnings,
+            lint: findings,
         };
         if !dry_run && !create_exclusive(&path, &text)? {
             floor = number + 1;
@@ -166,6 +172,31 @@ pub fn run(args: &ScaffoldArgs, root: &Path) -> Result<ScaffoldReport, AppError>
     }
 }
 
+/// Lint the file about to be written at `path`; an error refuses it.
+fn lint_new(config: &ProjectConfig, path: &Path, text: &str) -> Result<Vec<Finding>, AppError> {
+    let settings = LintConfig::load(&config.root)?;
+    let opts = lint::Options {
+        only: Some(vec![path.to_path_buf()]),
+        since: None,
+        virtual_files: vec![(path.to_path_buf(), text.to_string())],
+        deadline: None,
+    };
+    let findings = lint::lint_project(config, &settings, &opts)?.findings;
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.diagnostic.severity == crate::diagnostic::Severity::Error)
+        .map(|f| format!("{}: {}", f.diagnostic.code, f.diagnostic.message))
+        .collect();
+    if !errors.is_empty() {
+        return Err(crate::scaffold::refuse(
+            "lint_error",
+            format!("the migration would not pass lint: {}", errors.join("; ")),
+            "change the request so that the migration applies on a database with rows (`migration-creator lint --help` explains each code)",
+        ));
+    }
+    Ok(findings)
+}
+
 impl Report for ScaffoldReport {
     fn text(&self, _printer: &Printer) -> String {
         let verb = if self.dry_run { "would write" } else { "wrote" };
@@ -175,6 +206,14 @@ impl Report for ScaffoldReport {
             if let Some(h) = &w.hint {
                 text.push_str(&format!("  hint: {h}\n"));
             }
+        }
+        for f in &self.lint {
+            text.push_str(&format!(
+                "{}[{}]: {}\n",
+                f.diagnostic.severity.as_str(),
+                f.diagnostic.code,
+                f.diagnostic.message
+            ));
         }
         text.push('\n');
         text.push_str(&self.content);

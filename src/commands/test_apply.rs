@@ -10,12 +10,14 @@ use serde::Serialize;
 
 use crate::cli::{EngineChoice, TestApplyArgs};
 use crate::config::ProjectConfig;
+use crate::diagnostic::Severity;
 use crate::engine::native::Native;
 use crate::engine::round_trip::{self, RoundTrip};
 use crate::engine::scratch::{self, Mode};
 use crate::engine::yoyo::Yoyo;
 use crate::engine::{self, Engine, Failure, Runner};
 use crate::error::{AppError, ExitStatus};
+use crate::lint::{self, Finding, LintConfig};
 use crate::migrations::{self, Migration};
 use crate::output::{Printer, Report};
 
@@ -29,6 +31,8 @@ pub struct TestApplyReport {
     pub warnings: Vec<String>,
     #[serde(flatten)]
     pub round_trip: RoundTrip,
+    /// What `lint` finds in the pending migrations; an error fails the run.
+    pub lint: Vec<Finding>,
     /// The scratch database, when kept with --keep (a temporary path).
     pub scratch: Option<String>,
     pub duration_ms: u128,
@@ -217,6 +221,7 @@ pub fn run(args: &TestApplyArgs, root: &Path) -> Result<TestApplyReport, AppErro
     } else if let Some(only) = &args.only {
         pending = narrow(pending, &ordered, only)?;
     }
+    let findings = lint_pending(&config, &pending, deadline)?;
     let hooks = read_hooks(&config, false)?;
     let options = round_trip::Options {
         db: &scratch.path,
@@ -227,8 +232,11 @@ pub fn run(args: &TestApplyArgs, root: &Path) -> Result<TestApplyReport, AppErro
     round_trip.failures.splice(0..0, load_failures);
     drop(runner);
     let kept = args.keep.then(|| scratch.keep().display().to_string());
+    let lint_errors = findings
+        .iter()
+        .any(|f| f.diagnostic.severity == Severity::Error);
     let report = TestApplyReport {
-        ok: round_trip.ok(),
+        ok: round_trip.ok() && !lint_errors,
         engine: engine.name(),
         database: DatabaseInfo {
             source: source.as_deref().map(|p| config.display(p)),
@@ -238,11 +246,32 @@ pub fn run(args: &TestApplyArgs, root: &Path) -> Result<TestApplyReport, AppErro
         },
         warnings,
         round_trip,
+        lint: findings,
         scratch: kept,
         duration_ms: started.elapsed().as_millis(),
     };
     drop(scratch);
     Ok(report)
+}
+
+/// `lint`'s findings for the pending migrations, each checked against the
+/// schema the migrations before it build.
+fn lint_pending(
+    config: &ProjectConfig,
+    pending: &[&Migration],
+    deadline: Instant,
+) -> Result<Vec<Finding>, AppError> {
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let settings = LintConfig::load(&config.root)?;
+    let opts = lint::Options {
+        only: Some(pending.iter().map(|m| m.file.path.clone()).collect()),
+        since: None,
+        virtual_files: Vec::new(),
+        deadline: Some(deadline),
+    };
+    Ok(lint::lint_project(config, &settings, &opts)?.findings)
 }
 
 impl Report for TestApplyReport {
@@ -278,6 +307,16 @@ fn render_text(r: &TestApplyReport) -> String {
     );
     for w in &r.warnings {
         out.push_str(&format!("warning: {w}\n"));
+    }
+    for f in &r.lint {
+        out.push_str(&format!(
+            "lint {}[{}]: {}:{}: {}\n",
+            f.diagnostic.severity.as_str(),
+            f.diagnostic.code,
+            f.file,
+            f.diagnostic.line,
+            f.diagnostic.message
+        ));
     }
     out.push_str(&format!(
         "applied: {}\n",

@@ -130,8 +130,7 @@ pub fn folder(files: &[FileView]) -> Vec<(PathBuf, Vec<Pending>)> {
     // Order that is an accident of file names.
     let depends = |a: &FileView, b: &FileView| {
         let names = |x: &FileView, y: &FileView| {
-            x.migration
-                .is_some_and(|m| m.depends.iter().any(|d| *d == y.file.id))
+            x.migration.is_some_and(|m| m.depends.contains(&y.file.id))
         };
         names(a, b) || names(b, a)
     };
@@ -468,19 +467,27 @@ pub fn migration(
                             )
                             .step(i),
                         );
-                    } else if default.is_some()
-                        || top_level_has(def, &["CHECK"]).is_some()
-                        || top_level_has(def, &["AS"]).is_some()
-                        || top_level_has(def, &["REFERENCES"]).is_some()
-                    {
-                        probes.push((i, table.clone(), st.text.clone()));
+                    } else {
+                        match constant_default_check(conn, &st.text, column, def) {
+                            Quick::Fine => {}
+                            Quick::Breaks(check) => {
+                                flagged_steps.insert(i);
+                                out.push(
+                                    finding(
+                                        "add_column_fails_on_data",
+                                        format!("`ADD COLUMN {column}`: its default breaks `{check}`, and every existing row of {table} gets the default, so SQLite refuses it once the table has rows"),
+                                        "choose a default the CHECK accepts, or add the column without the CHECK and rebuild the table with it once the values are right",
+                                    )
+                                    .step(i),
+                                );
+                            }
+                            Quick::Unknown => probes.push((i, table.clone(), st.text.clone())),
+                        }
                     }
                 }
             }
-            Stmt::DropColumn { table, column } => {
-                if old(table) {
-                    dropped_columns.push((i, table.clone(), column.clone()));
-                }
+            Stmt::DropColumn { table, column } if old(table) => {
+                dropped_columns.push((i, table.clone(), column.clone()));
             }
             Stmt::DropTable { name } => {
                 if old(name) {
@@ -521,17 +528,15 @@ pub fn migration(
                     .step(i),
                 );
             }
-            Stmt::RenameColumn { table, from, to } => {
-                if old(table) {
-                    out.push(
-                        finding(
-                            "renames_column",
-                            format!("renames {table}.{from} to {to}: running code that still uses {from} breaks"),
-                            "deploy code that reads both names first, or add the new column and copy the values",
-                        )
-                        .step(i),
-                    );
-                }
+            Stmt::RenameColumn { table, from, to } if old(table) => {
+                out.push(
+                    finding(
+                        "renames_column",
+                        format!("renames {table}.{from} to {to}: running code that still uses {from} breaks"),
+                        "deploy code that reads both names first, or add the new column and copy the values",
+                    )
+                    .step(i),
+                );
             }
             _ => {}
         }
@@ -776,8 +781,15 @@ pub fn migration(
     }
 
     // Foreign keys of the tables this migration made or changed.
+    let before_sql: std::collections::HashMap<String, &str> = before
+        .tables
+        .iter()
+        .map(|t| (key(&t.name), t.sql.as_str()))
+        .collect();
+    let after_tables: std::collections::HashMap<String, &Table> =
+        after.tables.iter().map(|t| (key(&t.name), t)).collect();
     for t in &after.tables {
-        let changed = table_of(&before, &t.name).is_none_or(|b| b.sql != t.sql);
+        let changed = before_sql.get(&key(&t.name)) != Some(&t.sql.as_str());
         if !changed {
             continue;
         }
@@ -790,7 +802,7 @@ pub fn migration(
             })
             .map(|s| s.step);
         for fk in &t.foreign_keys {
-            let problem = match table_of(&after, &fk.references_table) {
+            let problem = match after_tables.get(&key(&fk.references_table)).copied() {
                 None => Some(format!(
                     "references {}, which does not exist",
                     fk.references_table
@@ -845,6 +857,86 @@ pub fn migration(
         }
     }
     Ok((out, Some(after)))
+}
+
+/// What a look at an added column's definition settles without trying it.
+enum Quick {
+    /// Nothing in it depends on rows.
+    Fine,
+    /// Its constant default breaks this CHECK.
+    Breaks(String),
+    /// Try it on a made-up row.
+    Unknown,
+}
+
+/// Settle an `ADD COLUMN` quickly where it can be: a constant default (or
+/// none) with CHECKs that read only the column is evaluated directly; an
+/// expression default or a generated column needs a try on a row. (A
+/// REFERENCES default matters only with foreign keys on, which yoyo leaves off.)
+fn constant_default_check(
+    conn: &rusqlite::Connection,
+    text: &str,
+    column: &str,
+    def: &[sql::Token],
+) -> Quick {
+    if top_level_has(def, &["AS"]).is_some() {
+        return Quick::Unknown;
+    }
+    let default = match top_level_has(def, &["DEFAULT"]) {
+        None => "NULL".to_string(),
+        Some(d) => {
+            let (first, second) = (def.get(d + 1), def.get(d + 2));
+            match (first, second) {
+                (Some(t), _) if matches!(t.kind, sql::TokKind::String | sql::TokKind::Number) => {
+                    t.text.clone()
+                }
+                (Some(t), _) if t.is("NULL") || t.is("TRUE") || t.is("FALSE") => t.text.clone(),
+                (Some(sign), Some(n))
+                    if (sign.is_punct('-') || sign.is_punct('+'))
+                        && n.kind == sql::TokKind::Number =>
+                {
+                    format!("{}{}", sign.text, n.text)
+                }
+                _ => return Quick::Unknown,
+            }
+        }
+    };
+    // Each top-level CHECK (...) of the definition, from the statement's text.
+    let mut depth = 0i32;
+    for (k, tok) in def.iter().enumerate() {
+        if tok.is_punct('(') {
+            depth += 1;
+        } else if tok.is_punct(')') {
+            depth -= 1;
+        } else if depth == 0 && tok.is("CHECK") {
+            let Some(open) = def.get(k + 1).filter(|t| t.is_punct('(')) else {
+                return Quick::Unknown;
+            };
+            let mut d = 0i32;
+            let close = def[k + 1..].iter().find(|t| {
+                if t.is_punct('(') {
+                    d += 1;
+                } else if t.is_punct(')') {
+                    d -= 1;
+                }
+                d == 0
+            });
+            let Some(close) = close else {
+                return Quick::Unknown;
+            };
+            let check = &text[open.start..close.start + 1];
+            let sql = format!(
+                "SELECT NOT coalesce({check}, 1) FROM (SELECT {default} AS \"{}\")",
+                column.replace('"', "\"\"")
+            );
+            match conn.query_row(&sql, [], |r| r.get::<_, bool>(0)) {
+                Ok(true) => return Quick::Breaks(format!("CHECK {check}")),
+                Ok(false) => {}
+                Err(_) => return Quick::Unknown,
+            }
+        }
+    }
+    Quick::Fine
 }
 
 /// `a, b and 3 more`.

@@ -87,6 +87,9 @@ pub struct Options {
     /// Files not on disk (or to be read from here instead): a migration
     /// `scaffold` is about to write, with its text.
     pub virtual_files: Vec<(PathBuf, String)>,
+    /// When a statement still running is interrupted (a recursive CTE that
+    /// never ends); it is then reported as `migration_fails`.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// What `lint` found.
@@ -272,7 +275,11 @@ pub fn lint_project(
             readable
         }
     };
-    let engine = Native::in_memory()?;
+    let mut engine = Native::in_memory()?;
+    engine.set_deadline(
+        opts.deadline
+            .unwrap_or_else(|| std::time::Instant::now() + std::time::Duration::from_secs(300)),
+    );
     let mut previous = None;
     for m in &ordered {
         let text = sources

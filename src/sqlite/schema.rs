@@ -117,13 +117,35 @@ pub fn introspect_reusing(
         views: Vec::new(),
         triggers: Vec::new(),
     };
-    // A table's indexes as sqlite_master lists them: (name, sql), by name.
-    let index_rows = |table: &str| -> Vec<(&str, Option<&str>)> {
-        rows.iter()
-            .filter(|(ty, _, t, _)| ty == "index" && t == table)
-            .map(|(_, n, _, sql)| (n.as_str(), sql.as_deref()))
-            .collect()
-    };
+    // A table's indexes as sqlite_master lists them: (name, sql), by name;
+    // and the previous snapshot by table, so that a schema of n tables is
+    // read in O(n), not O(n^2).
+    let mut index_rows: std::collections::HashMap<&str, Vec<(&str, Option<&str>)>> =
+        std::collections::HashMap::new();
+    for (ty, n, t, sql) in &rows {
+        if ty == "index" {
+            index_rows
+                .entry(t.as_str())
+                .or_default()
+                .push((n.as_str(), sql.as_deref()));
+        }
+    }
+    let index_rows = |table: &str| index_rows.get(table).cloned().unwrap_or_default();
+    let mut previous_tables: std::collections::HashMap<&str, &Table> =
+        std::collections::HashMap::new();
+    let mut previous_indexes: std::collections::HashMap<&str, Vec<&Index>> =
+        std::collections::HashMap::new();
+    if let Some(p) = previous {
+        for t in &p.tables {
+            previous_tables.insert(t.name.as_str(), t);
+        }
+        for i in &p.indexes {
+            previous_indexes
+                .entry(i.table.as_str())
+                .or_default()
+                .push(i);
+        }
+    }
     for (ty, name, table, sql) in &rows {
         if !is_project_object(name) || !is_project_object(table) {
             continue;
@@ -131,10 +153,14 @@ pub fn introspect_reusing(
         let sql = sql.clone().unwrap_or_default();
         match ty.as_str() {
             "table" => {
-                let kept = previous.and_then(|p| {
-                    let t = p.table(name).filter(|t| t.sql == sql)?;
-                    let mut before: Vec<&Index> =
-                        p.indexes.iter().filter(|i| &i.table == name).collect();
+                let kept = previous.and_then(|_| {
+                    let t = previous_tables
+                        .get(name.as_str())
+                        .filter(|t| t.sql == sql)?;
+                    let mut before: Vec<&Index> = previous_indexes
+                        .get(name.as_str())
+                        .cloned()
+                        .unwrap_or_default();
                     before.sort_by(|a, b| a.name.cmp(&b.name));
                     let now = index_rows(name);
                     let same = before.len() == now.len()
@@ -142,7 +168,12 @@ pub fn introspect_reusing(
                             .iter()
                             .zip(&now)
                             .all(|(a, (n, s))| a.name == *n && a.sql.as_deref() == *s);
-                    same.then(|| (t.clone(), before.into_iter().cloned().collect::<Vec<_>>()))
+                    same.then(|| {
+                        (
+                            (*t).clone(),
+                            before.into_iter().cloned().collect::<Vec<_>>(),
+                        )
+                    })
                 });
                 match kept {
                     Some((t, indexes)) => {
