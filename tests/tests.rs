@@ -9,6 +9,7 @@ mod test_apply;
 
 mod cmd;
 mod config;
+mod context;
 mod contract;
 mod doctor;
 mod install;
