@@ -14,6 +14,7 @@ mod contract;
 mod doctor;
 mod install;
 mod migrations;
+mod plugin;
 mod precommit;
 mod properties;
 mod readme;
