@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
-if ! .venv/bin/python -c 'import yoyo' 2>/dev/null || ! [ -x .venv/bin/pre-commit ] \
+if ! .venv/bin/python -c 'import yoyo' 2>/dev/null || ! [ -x .venv/bin/pre-commit ] || ! [ -x .venv/bin/prek ] \
    || ! cmp -s requirements-dev.txt .venv/requirements-dev.txt; then
   echo "creating .venv with $(grep -v '^#' requirements-dev.txt | tr '\n' ' ')" >&2
   rm -rf .venv

@@ -49,7 +49,6 @@ fn following_the_agent_adds_an_archived_flag_that_passes_test_apply() {
     let project = chatbot();
     let dir = project.path();
     // The developer's database, with the existing migrations applied.
-    let yoyo = venv().join("bin/yoyo");
     crate::support::yoyo_apply_to_instance(dir);
     let install = Command::new(bin())
         .args(["install", "--format", "json"])

@@ -1,5 +1,6 @@
-//! The pre-commit hook, run by the real pre-commit from the test virtualenv
-//! against a temporary git repository.
+//! The pre-commit hook, run by the real pre-commit and by prek (its Rust
+//! twin, which reads the same hook files) from the test virtualenv against a
+//! temporary git repository.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,10 +20,30 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-fn try_repo(dir: &Path, files: &[&str]) -> (bool, String) {
-    let pre_commit = venv().join("bin/pre-commit");
+/// The hook runners: the executable in the virtualenv, and the variable
+/// that moves its cache.
+#[derive(Clone, Copy)]
+enum Runner {
+    PreCommit,
+    Prek,
+}
+
+impl Runner {
+    fn command(self) -> Command {
+        let (bin, home_var, home) = match self {
+            Runner::PreCommit => ("pre-commit", "PRE_COMMIT_HOME", "pre-commit-home"),
+            Runner::Prek => ("prek", "PREK_HOME", "prek-home"),
+        };
+        let mut cmd = Command::new(venv().join("bin").join(bin));
+        cmd.env(home_var, repo_root().join("target").join(home));
+        cmd
+    }
+}
+
+fn try_repo(runner: Runner, dir: &Path, files: &[&str]) -> (bool, String) {
     let target = repo_root().join("target");
-    let out = Command::new(pre_commit)
+    let out = runner
+        .command()
         .args([
             "try-repo",
             repo_root().to_str().unwrap(),
@@ -31,8 +52,7 @@ fn try_repo(dir: &Path, files: &[&str]) -> (bool, String) {
         ])
         .args(files)
         .current_dir(dir)
-        // Cache pre-commit's environments and the hook's cargo build between runs.
-        .env("PRE_COMMIT_HOME", target.join("pre-commit-home"))
+        // Cache the hook's cargo build between runs (and runners).
         .env("CARGO_TARGET_DIR", target.join("pre-commit-build"))
         .env("NO_COLOR", "1")
         .output()
@@ -48,6 +68,16 @@ fn try_repo(dir: &Path, files: &[&str]) -> (bool, String) {
 #[test]
 #[ignore = "needs pre-commit from the virtualenv; scripts/test-all.sh runs it"]
 fn pre_commit_runs_the_hook_on_agent_files() {
+    hook_on_agent_files(Runner::PreCommit);
+}
+
+#[test]
+#[ignore = "needs prek from the virtualenv; scripts/test-all.sh runs it"]
+fn prek_runs_the_hook_on_agent_files() {
+    hook_on_agent_files(Runner::Prek);
+}
+
+fn hook_on_agent_files(runner: Runner) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     git(dir, &["init", "-q"]);
@@ -61,11 +91,15 @@ fn pre_commit_runs_the_hook_on_agent_files() {
     );
     git(dir, &["add", "."]);
 
-    let (ok, out) = try_repo(dir, &[".claude/agents/good.md"]);
+    let (ok, out) = try_repo(runner, dir, &[".claude/agents/good.md"]);
     assert!(ok, "a valid agent passes:\n{out}");
     assert!(out.contains("validate Claude Code agent files"), "{out}");
 
-    let (ok, out) = try_repo(dir, &[".claude/agents/good.md", ".claude/agents/broken.md"]);
+    let (ok, out) = try_repo(
+        runner,
+        dir,
+        &[".claude/agents/good.md", ".claude/agents/broken.md"],
+    );
     assert!(!ok, "a broken agent fails:\n{out}");
     assert!(
         out.contains(".claude/agents/broken.md:1:1: error[missing_description]"),
@@ -78,6 +112,16 @@ fn pre_commit_runs_the_hook_on_agent_files() {
 #[test]
 #[ignore = "needs pre-commit from the virtualenv; scripts/test-all.sh runs it"]
 fn the_readmes_local_hook_runs_validate() {
+    readmes_local_hook(Runner::PreCommit);
+}
+
+#[test]
+#[ignore = "needs prek from the virtualenv; scripts/test-all.sh runs it"]
+fn the_readmes_local_hook_runs_validate_under_prek() {
+    readmes_local_hook(Runner::Prek);
+}
+
+fn readmes_local_hook(runner: Runner) {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     let config = readme
         .split("```yaml\n")
@@ -99,14 +143,11 @@ fn the_readmes_local_hook_runs_validate() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new(venv().join("bin/pre-commit"))
+    let out = runner
+        .command()
         .args(["run", "--all-files"])
         .current_dir(dir)
         .env("PATH", path)
-        .env(
-            "PRE_COMMIT_HOME",
-            repo_root().join("target/pre-commit-home"),
-        )
         .env("NO_COLOR", "1")
         .output()
         .unwrap();
