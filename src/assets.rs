@@ -1,14 +1,18 @@
 //! Files shipped inside the binary: the agent definition (a minijinja
 //! template), rendered for a project, and the marker that lets `install` tell
-//! an untouched installed agent from one the user has edited.
+//! an untouched installed agent from one the user has edited. The same
+//! template, rendered without a project, is the plugin's agent in `agents/`.
 
 use minijinja::{context, Environment};
 
 use crate::config::ProjectConfig;
 use crate::error::AppError;
 
-/// The agent definition, as written in `agents/migration-creator.md`.
-pub const AGENT_TEMPLATE: &str = include_str!("../agents/migration-creator.md");
+/// The agent definition: one template for the installed agent and the plugin's.
+pub const AGENT_TEMPLATE: &str = include_str!("agent/migration-creator.md.j2");
+
+/// The plugin's agent, relative to the repository (the plugin's root).
+pub const PLUGIN_AGENT: &str = "agents/migration-creator.md";
 
 /// The agent's file name in `.claude/agents/`.
 pub const AGENT_FILE: &str = "migration-creator.md";
@@ -19,11 +23,6 @@ const MARKER_PREFIX: &str = "<!-- migration-creator install: ";
 /// with the project's migrations folder and database, then a marker line
 /// holding the version and a checksum of everything above it.
 pub fn render_agent(config: &ProjectConfig) -> Result<String, AppError> {
-    let mut env = Environment::new();
-    env.set_keep_trailing_newline(true);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("agent", AGENT_TEMPLATE)
-        .map_err(template_error)?;
     let migrations_dir = {
         let rel = config.display(&config.migrations);
         if rel.ends_with('/') {
@@ -32,17 +31,37 @@ pub fn render_agent(config: &ProjectConfig) -> Result<String, AppError> {
             format!("{rel}/")
         }
     };
-    let rendered = env
-        .get_template("agent")
-        .and_then(|t| {
-            t.render(context! {
-                migrations_dir => migrations_dir,
-                database_url => config.database.clone().unwrap_or_default(),
-                has_database => config.database.is_some(),
-            })
-        })
-        .map_err(template_error)?;
+    let rendered = render(context! {
+        plugin => false,
+        migrations_dir => migrations_dir,
+        database_url => config.database.clone().unwrap_or_default(),
+        has_database => config.database.is_some(),
+    })?;
     Ok(with_marker(&rendered))
+}
+
+/// The plugin's agent (`agents/migration-creator.md`): the same template
+/// with no project in it. The client fills nothing into a plugin agent's
+/// text, so the agent asks `migration-creator context` for the folders
+/// instead, and `<migrations>` stands where the installed agent has the path.
+pub fn render_plugin_agent() -> Result<String, AppError> {
+    render(context! {
+        plugin => true,
+        migrations_dir => "<migrations>/",
+        database_url => "<database>",
+        has_database => true,
+    })
+}
+
+fn render(ctx: minijinja::Value) -> Result<String, AppError> {
+    let mut env = Environment::new();
+    env.set_keep_trailing_newline(true);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template("agent", AGENT_TEMPLATE)
+        .map_err(template_error)?;
+    env.get_template("agent")
+        .and_then(|t| t.render(ctx))
+        .map_err(template_error)
 }
 
 fn template_error(err: minijinja::Error) -> AppError {

@@ -48,6 +48,9 @@ pub enum Command {
     /// Lint migrations for the SQLite + yoyo hazards a test on an empty database cannot show.
     #[command(after_help = LINT_HELP)]
     Lint(LintArgs),
+    /// The project's configuration as the agent needs it: folders, database, yoyo, pending migrations.
+    #[command(after_help = CONTEXT_EXAMPLES)]
+    Context(ContextArgs),
     /// Check the set-up: yoyo, SQLite versions, configuration, migrations, agent, permission.
     #[command(
         after_help = "Examples:\n  migration-creator doctor\n  migration-creator doctor --format json\n\nExit 1 when something needs fixing; each problem comes with its fix."
@@ -65,6 +68,28 @@ pub struct CompletionsArgs {
     /// The shell to write the script for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+const CONTEXT_EXAMPLES: &str = "\
+Examples:
+  migration-creator context                  # JSON, for the agent
+  migration-creator context --format text
+
+Reads the configuration, the migrations folder and the database's
+_yoyo_migration (read-only); changes nothing. What it cannot find is a
+warning in the report, not an error.";
+
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Database URL (default: yoyo.ini's `database`).
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+    /// The yoyo executable (default: .venv/bin/yoyo in the project, else yoyo on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub yoyo: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -433,7 +458,7 @@ pub enum ColorChoice {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// Output format [default: text for validate, install, uninstall and
-    /// doctor; json for next-number, schema, scaffold and test-apply]
+    /// doctor; json for next-number, schema, scaffold, test-apply and context]
     #[arg(long, value_enum, global = true)]
     pub format: Option<Format>,
     /// Colour text output.
@@ -559,7 +584,8 @@ impl Command {
             Command::NextNumber(_)
             | Command::Schema(_)
             | Command::Scaffold(_)
-            | Command::TestApply(_) => Format::Json,
+            | Command::TestApply(_)
+            | Command::Context(_) => Format::Json,
         }
     }
 }
@@ -595,6 +621,7 @@ pub fn command() -> clap::Command {
         ("schema", "json"),
         ("scaffold", "json"),
         ("test-apply", "json"),
+        ("context", "json"),
     ];
     for (name, default) in defaults {
         // A subcommand's own copy of the global argument is kept as it is

@@ -1,5 +1,6 @@
-//! The pre-commit hook, run by the real pre-commit from the test virtualenv
-//! against a temporary git repository.
+//! The pre-commit hook, run by the real pre-commit and by prek (its Rust
+//! twin, which reads the same hook files) from the test virtualenv against a
+//! temporary git repository.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,19 +20,38 @@ fn git(dir: &Path, args: &[&str]) {
     assert!(status.success(), "git {args:?}");
 }
 
-fn try_repo(dir: &Path, files: &[&str]) -> (bool, String) {
-    try_hook(dir, "validate-agents", files)
+/// The hook runners: the executable in the virtualenv, and the variable
+/// that moves its cache.
+#[derive(Clone, Copy)]
+enum Runner {
+    PreCommit,
+    Prek,
 }
 
-fn try_hook(dir: &Path, hook: &str, files: &[&str]) -> (bool, String) {
-    let pre_commit = venv().join("bin/pre-commit");
+impl Runner {
+    fn command(self) -> Command {
+        let (bin, home_var, home) = match self {
+            Runner::PreCommit => ("pre-commit", "PRE_COMMIT_HOME", "pre-commit-home"),
+            Runner::Prek => ("prek", "PREK_HOME", "prek-home"),
+        };
+        let mut cmd = Command::new(venv().join("bin").join(bin));
+        cmd.env(home_var, repo_root().join("target").join(home));
+        cmd
+    }
+}
+
+fn try_repo(runner: Runner, dir: &Path, files: &[&str]) -> (bool, String) {
+    try_hook(runner, dir, "validate-agents", files)
+}
+
+fn try_hook(runner: Runner, dir: &Path, hook: &str, files: &[&str]) -> (bool, String) {
     let target = repo_root().join("target");
-    let out = Command::new(pre_commit)
+    let out = runner
+        .command()
         .args(["try-repo", repo_root().to_str().unwrap(), hook, "--files"])
         .args(files)
         .current_dir(dir)
-        // Cache pre-commit's environments and the hook's cargo build between runs.
-        .env("PRE_COMMIT_HOME", target.join("pre-commit-home"))
+        // Cache the hook's cargo build between runs (and runners).
         .env("CARGO_TARGET_DIR", target.join("pre-commit-build"))
         .env("NO_COLOR", "1")
         .output()
@@ -47,6 +67,16 @@ fn try_hook(dir: &Path, hook: &str, files: &[&str]) -> (bool, String) {
 #[test]
 #[ignore = "needs pre-commit from the virtualenv; scripts/test-all.sh runs it"]
 fn pre_commit_runs_the_hook_on_agent_files() {
+    hook_on_agent_files(Runner::PreCommit);
+}
+
+#[test]
+#[ignore = "needs prek from the virtualenv; scripts/test-all.sh runs it"]
+fn prek_runs_the_hook_on_agent_files() {
+    hook_on_agent_files(Runner::Prek);
+}
+
+fn hook_on_agent_files(runner: Runner) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     git(dir, &["init", "-q"]);
@@ -60,11 +90,15 @@ fn pre_commit_runs_the_hook_on_agent_files() {
     );
     git(dir, &["add", "."]);
 
-    let (ok, out) = try_repo(dir, &[".claude/agents/good.md"]);
+    let (ok, out) = try_repo(runner, dir, &[".claude/agents/good.md"]);
     assert!(ok, "a valid agent passes:\n{out}");
     assert!(out.contains("validate Claude Code agent files"), "{out}");
 
-    let (ok, out) = try_repo(dir, &[".claude/agents/good.md", ".claude/agents/broken.md"]);
+    let (ok, out) = try_repo(
+        runner,
+        dir,
+        &[".claude/agents/good.md", ".claude/agents/broken.md"],
+    );
     assert!(!ok, "a broken agent fails:\n{out}");
     assert!(
         out.contains(".claude/agents/broken.md:1:1: error[missing_description]"),
@@ -73,8 +107,14 @@ fn pre_commit_runs_the_hook_on_agent_files() {
 }
 
 #[test]
-#[ignore = "needs pre-commit from the virtualenv; scripts/test-all.sh runs it"]
+#[ignore = "needs pre-commit and prek from the virtualenv; scripts/test-all.sh runs it"]
 fn pre_commit_runs_check_migrations_on_staged_migrations() {
+    for runner in [Runner::PreCommit, Runner::Prek] {
+        check_migrations_under(runner);
+    }
+}
+
+fn check_migrations_under(runner: Runner) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     git(dir, &["init", "-q"]);
@@ -88,7 +128,12 @@ fn pre_commit_runs_check_migrations_on_staged_migrations() {
     );
     git(dir, &["add", "."]);
     // Only the new file is passed; it is checked on the schema 0001 builds.
-    let (ok, out) = try_hook(dir, "check-migrations", &["migrations/0002_email.py"]);
+    let (ok, out) = try_hook(
+        runner,
+        dir,
+        "check-migrations",
+        &["migrations/0002_email.py"],
+    );
     assert!(ok, "a safe migration passes:\n{out}");
     assert!(out.contains("lint yoyo migrations"), "{out}");
     write(
@@ -96,7 +141,12 @@ fn pre_commit_runs_check_migrations_on_staged_migrations() {
         "from yoyo import step\nsteps = [step(\"ALTER TABLE users ADD COLUMN plan TEXT NOT NULL\", \"ALTER TABLE users DROP COLUMN plan\")]\n",
     );
     git(dir, &["add", "."]);
-    let (ok, out) = try_hook(dir, "check-migrations", &["migrations/0003_plan.py"]);
+    let (ok, out) = try_hook(
+        runner,
+        dir,
+        "check-migrations",
+        &["migrations/0003_plan.py"],
+    );
     assert!(
         !ok,
         "a migration that fails on rows fails the commit:\n{out}"
@@ -112,6 +162,16 @@ fn pre_commit_runs_check_migrations_on_staged_migrations() {
 #[test]
 #[ignore = "needs pre-commit from the virtualenv; scripts/test-all.sh runs it"]
 fn the_readmes_local_hook_runs_validate() {
+    readmes_local_hook(Runner::PreCommit);
+}
+
+#[test]
+#[ignore = "needs prek from the virtualenv; scripts/test-all.sh runs it"]
+fn the_readmes_local_hook_runs_validate_under_prek() {
+    readmes_local_hook(Runner::Prek);
+}
+
+fn readmes_local_hook(runner: Runner) {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
     let config = readme
         .split("```yaml\n")
@@ -133,14 +193,11 @@ fn the_readmes_local_hook_runs_validate() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new(venv().join("bin/pre-commit"))
+    let out = runner
+        .command()
         .args(["run", "--all-files"])
         .current_dir(dir)
         .env("PATH", path)
-        .env(
-            "PRE_COMMIT_HOME",
-            repo_root().join("target/pre-commit-home"),
-        )
         .env("NO_COLOR", "1")
         .output()
         .unwrap();

@@ -9,12 +9,14 @@ mod test_apply;
 
 mod cmd;
 mod config;
+mod context;
 mod contract;
 mod doctor;
 mod install;
 mod lint;
 mod lint_hazards;
 mod migrations;
+mod plugin;
 mod precommit;
 mod properties;
 mod readme;

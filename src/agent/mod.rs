@@ -26,6 +26,11 @@ pub struct Target {
 impl Target {
     pub fn resolve(scope: Scope, root: &Path, flags: &ProjectConfigArgs) -> Result<Self, AppError> {
         let config = ProjectConfig::load(root, flags.dir.as_deref(), flags.database.as_deref())?;
+        Self::for_config(scope, config)
+    }
+
+    /// Where the agent goes for `scope` in a project already configured.
+    pub fn for_config(scope: Scope, config: ProjectConfig) -> Result<Self, AppError> {
         let claude_dir = match scope {
             Scope::Project => config.root.join(".claude"),
             Scope::User => home()?.join(".claude"),
@@ -98,6 +103,13 @@ pub fn rendered_agent(config: &ProjectConfig) -> Result<String, AppError> {
         ));
     }
     Ok(text)
+}
+
+/// How the agent installed at `target` compares with what install would write there.
+pub fn installed_state(target: &Target) -> Result<Installed, AppError> {
+    let current = target.read_agent()?;
+    let expected = rendered_agent(&target.config)?;
+    Ok(Installed::of(current.as_deref(), &expected))
 }
 
 /// How an installed agent compares with what install would write.

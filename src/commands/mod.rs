@@ -1,5 +1,6 @@
 //! One module per subcommand, and the one `match` that dispatches to them.
 
+pub mod context;
 pub mod doctor;
 pub mod install;
 pub mod lint;
@@ -67,6 +68,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
         Command::Scaffold(args) => emit(&printer, scaffold::run(args, &root)),
         Command::TestApply(args) => emit(&printer, test_apply::run(args, &root)),
         Command::Doctor(args) => emit(&printer, doctor::run(args, &root)),
+        Command::Context(args) => emit(&printer, context::run(args, &root)),
         Command::Completions(args) => emit(&printer, Ok(completions(args.shell))),
     }
 }
@@ -139,6 +141,7 @@ mod tests {
     #[test]
     fn no_command_imports_another() {
         let sources = [
+            ("context", include_str!("context.rs")),
             ("doctor", include_str!("doctor.rs")),
             ("install", include_str!("install.rs")),
             ("lint", include_str!("lint.rs")),

@@ -52,10 +52,7 @@ fn choose_engine(args: &TestApplyArgs, root: &Path) -> Result<Engine, AppError> 
     let found = engine::find_yoyo(args.yoyo.as_deref(), root);
     match args.engine {
         EngineChoice::Native => Ok(Engine::Native),
-        EngineChoice::Auto => Ok(found
-            .filter(|p| p.is_file())
-            .map(Engine::Yoyo)
-            .unwrap_or(Engine::Native)),
+        EngineChoice::Auto => Ok(engine::auto_engine(found)),
         EngineChoice::Yoyo => match found {
             Some(p) if p.is_file() => Ok(Engine::Yoyo(p)),
             _ => Err(AppError::env(

@@ -126,6 +126,15 @@ pub fn applied_ids(conn: &Connection) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The engine `test-apply --engine auto` runs: yoyo when `found` (from
+/// `find_yoyo`) is a file, else the native engine.
+pub fn auto_engine(found: Option<PathBuf>) -> Engine {
+    found
+        .filter(|p| p.is_file())
+        .map(Engine::Yoyo)
+        .unwrap_or(Engine::Native)
+}
+
 /// The yoyo to use: `--yoyo`, else `.venv/bin/yoyo` in the project, else `yoyo` on PATH.
 pub fn find_yoyo(flag: Option<&Path>, root: &Path) -> Option<PathBuf> {
     if let Some(p) = flag {
