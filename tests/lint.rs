@@ -316,6 +316,28 @@ fn migration_fails() {
 }
 
 #[test]
+fn a_statement_that_never_ends_is_stopped_by_the_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("migrations/0001_base.py"), BASE);
+    write(
+        &dir.path().join("migrations/0002_x.py"),
+        &py(&[(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) INSERT INTO users (age) SELECT i FROM n",
+            Some("DELETE FROM users"),
+        )]),
+    );
+    let run = mc(dir.path(), &["lint", "--format", "json", "--timeout", "1"]);
+    run.code(1);
+    let v = run.json();
+    let f = &v["findings"][0];
+    assert_eq!(f["code"], "migration_fails", "{v:#}");
+    assert!(
+        f["message"].as_str().unwrap().contains("--timeout"),
+        "{v:#}"
+    );
+}
+
+#[test]
 fn python_syntax_error_and_unsupported_step() {
     case(
         "python_syntax_error",

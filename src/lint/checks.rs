@@ -247,10 +247,6 @@ pub fn migration(
     previous: Option<Schema>,
 ) -> Result<(Vec<Pending>, Option<Schema>), AppError> {
     let conn = engine.conn();
-    let before = match previous {
-        Some(s) => s,
-        None => schema::introspect(conn)?,
-    };
     let mut out = Vec::new();
     let python = m.file.kind == Kind::Python;
 
@@ -334,6 +330,32 @@ pub fn migration(
         }
     }
 
+    // The schema before the migration: whole when the migration drops or
+    // renames a table (a rebuild, and what refers to the table, need all of
+    // it), else only the tables its statements name.
+    let key = |s: &str| s.to_ascii_lowercase();
+    let named: BTreeSet<String> = statements
+        .iter()
+        .flat_map(|s| match &s.stmt {
+            Stmt::CreateTable { name } | Stmt::DropTable { name } => vec![key(name)],
+            Stmt::AddColumn { table, .. }
+            | Stmt::DropColumn { table, .. }
+            | Stmt::RenameColumn { table, .. }
+            | Stmt::CreateIndex { table, .. }
+            | Stmt::Insert { table, .. } => vec![key(table)],
+            Stmt::RenameTable { table, to } => vec![key(table), key(to)],
+            _ => Vec::new(),
+        })
+        .collect();
+    let whole = statements
+        .iter()
+        .any(|s| matches!(s.stmt, Stmt::DropTable { .. } | Stmt::RenameTable { .. }));
+    let before = match previous {
+        Some(s) => s,
+        None if whole => schema::introspect(conn)?,
+        None => schema::introspect_tables(conn, &named)?,
+    };
+
     // Statements against the schema before the migration.
     let existed = |t: &str| table_of(&before, t).is_some();
     let mut created: BTreeSet<String> = BTreeSet::new();
@@ -343,7 +365,6 @@ pub fn migration(
     let mut dropped_columns: Vec<(usize, String, String)> = Vec::new();
     let mut dropped_views: BTreeSet<String> = BTreeSet::new();
     let mut created_views: BTreeSet<String> = BTreeSet::new();
-    let key = |s: &str| s.to_ascii_lowercase();
     for st in &statements {
         let i = st.step;
         let old = |t: &str| existed(t) && !created.contains(&key(t));
@@ -631,6 +652,12 @@ pub fn migration(
                     format!("fails on the schema lint could build: {} (an earlier migration could not be read, so this may not fail for real)", f.error),
                     "run `migration-creator test-apply --engine yoyo` to apply it for real",
                 )
+            } else if f.error == "interrupted" {
+                finding(
+                    "migration_fails",
+                    "did not finish within the time given (--timeout): a statement that never ends, such as a recursive query without a stopping condition, hangs yoyo too",
+                    "give the recursive query a stopping condition or a LIMIT",
+                )
             } else {
                 finding(
                     "migration_fails",
@@ -652,7 +679,24 @@ pub fn migration(
         }
         return Ok((out, None));
     }
-    let after = schema::introspect_reusing(conn, Some(&before))?;
+    let after = if whole {
+        schema::introspect_reusing(conn, Some(&before))?
+    } else {
+        // The named tables and the tables their foreign keys name.
+        let first = schema::introspect_tables(conn, &named)?;
+        let parents: BTreeSet<String> = first
+            .tables
+            .iter()
+            .flat_map(|t| t.foreign_keys.iter().map(|fk| key(&fk.references_table)))
+            .filter(|p| !named.contains(p))
+            .collect();
+        let mut after = first;
+        let more = schema::introspect_tables(conn, &parents)?;
+        after.tables.extend(more.tables);
+        after.indexes.extend(more.indexes);
+        after.triggers.extend(more.triggers);
+        after
+    };
 
     // Rebuilds: a table that existed, was dropped or renamed away, and is back.
     let rebuilt: BTreeMap<String, usize> = dropped
@@ -789,7 +833,8 @@ pub fn migration(
     let after_tables: std::collections::HashMap<String, &Table> =
         after.tables.iter().map(|t| (key(&t.name), t)).collect();
     for t in &after.tables {
-        let changed = before_sql.get(&key(&t.name)) != Some(&t.sql.as_str());
+        let changed = before_sql.get(&key(&t.name)) != Some(&t.sql.as_str())
+            && (whole || named.contains(&key(&t.name)));
         if !changed {
             continue;
         }
@@ -856,7 +901,7 @@ pub fn migration(
             }
         }
     }
-    Ok((out, Some(after)))
+    Ok((out, whole.then_some(after)))
 }
 
 /// What a look at an added column's definition settles without trying it.

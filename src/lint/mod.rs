@@ -281,11 +281,15 @@ pub fn lint_project(
             .unwrap_or_else(|| std::time::Instant::now() + std::time::Duration::from_secs(300)),
     );
     let mut previous = None;
+    let by_path: std::collections::HashMap<&Path, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.file.path.as_path(), i))
+        .collect();
     for m in &ordered {
-        let text = sources
-            .iter()
-            .find(|s| s.file.path == m.file.path)
-            .map_or("", |s| s.text.as_str());
+        let text = by_path
+            .get(m.file.path.as_path())
+            .map_or("", |&i| sources[i].text.as_str());
         let (found, schema_after) =
             checks::migration(&engine, m, text, schema_complete, previous.take())?;
         previous = schema_after;
@@ -313,7 +317,7 @@ pub fn lint_project(
         if !seen.insert(path.clone()) || !reported.contains(&path) {
             continue;
         }
-        let source = sources.iter().find(|s| s.file.path == path);
+        let source = by_path.get(path.as_path()).map(|&i| &sources[i]);
         let text = source.map_or("", |s| s.text.as_str());
         let m = source.and_then(|s| s.read.as_ref().ok());
         let id = source.map_or_else(

@@ -202,6 +202,52 @@ pub fn introspect_reusing(
     Ok(schema)
 }
 
+/// Read only the tables named (in any case), with their indexes and
+/// triggers; no views. For a look at the few tables one migration names,
+/// without reading a large schema whole.
+pub fn introspect_tables<'a>(
+    conn: &Connection,
+    names: impl IntoIterator<Item = &'a String>,
+) -> Result<Schema, AppError> {
+    let e = |err| sqlite_error("reading the schema", err);
+    let mut schema = Schema {
+        tables: Vec::new(),
+        indexes: Vec::new(),
+        views: Vec::new(),
+        triggers: Vec::new(),
+    };
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE tbl_name = ?1 COLLATE NOCASE ORDER BY name",
+        )
+        .map_err(e)?;
+    for wanted in names {
+        let rows: Vec<(String, String, String, Option<String>)> = stmt
+            .query_map([wanted], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(e)?
+            .collect::<Result<_, _>>()
+            .map_err(e)?;
+        for (ty, name, table, sql) in rows {
+            if !is_project_object(&name) || !is_project_object(&table) {
+                continue;
+            }
+            let sql = sql.unwrap_or_default();
+            match ty.as_str() {
+                "table" => {
+                    schema.tables.push(read_table(conn, &name, sql)?);
+                    schema.indexes.extend(read_indexes(conn, &name)?);
+                }
+                "trigger" => schema.triggers.push(Trigger { name, table, sql }),
+                _ => {}
+            }
+        }
+    }
+    schema.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(schema)
+}
+
 fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
