@@ -130,6 +130,30 @@ impl ProjectConfig {
     }
 }
 
+/// The `[tool.migration-creator.NAME]` table of `root/pyproject.toml`: none
+/// when the file or the table is missing; a file that is not TOML is
+/// `invalid`'s error.
+pub fn pyproject_section(
+    root: &Path,
+    name: &str,
+    invalid: impl Fn(String) -> AppError,
+) -> Result<Option<toml::Value>, AppError> {
+    let path = root.join("pyproject.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(AppError::io("read", &path, &e)),
+    };
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
+    Ok(doc
+        .get("tool")
+        .and_then(|t| t.get("migration-creator"))
+        .and_then(|t| t.get(name))
+        .cloned())
+}
+
 /// `path` relative to `root` when inside it (with `/` separators), else as is.
 pub fn display_relative(root: &Path, path: &Path) -> String {
     match path.strip_prefix(root) {

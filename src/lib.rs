@@ -21,6 +21,7 @@ pub mod output;
 pub mod scaffold;
 pub mod settings;
 pub mod sqlite;
+pub mod suggest;
 
 use std::process::ExitCode;
 

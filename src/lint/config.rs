@@ -43,48 +43,17 @@ fn invalid(why: String) -> AppError {
 
 /// The closest known code, for a did-you-mean.
 fn suggest(code: &str) -> String {
-    let best = RULES
-        .iter()
-        .map(|r| (strsim(code, r.code), r.code))
-        .max_by_key(|(s, _)| *s)
-        .filter(|(s, _)| *s >= code.len() / 2);
-    best.map_or(String::new(), |(_, c)| format!(" (did you mean `{c}`?)"))
-}
-
-/// Length of the longest common prefix plus common suffix: enough to point
-/// at a near miss among snake_case codes.
-fn strsim(a: &str, b: &str) -> usize {
-    let pre = a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count();
-    let suf = a
-        .bytes()
-        .rev()
-        .zip(b.bytes().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
-    (pre + suf).min(a.len().max(b.len()))
+    crate::suggest::did_you_mean(code, RULES.iter().map(|r| r.code))
+        .map_or(String::new(), |c| format!(" (did you mean `{c}`?)"))
 }
 
 impl LintConfig {
     /// The settings in `root/pyproject.toml`, or none.
     pub fn load(root: &Path) -> Result<LintConfig, AppError> {
-        let path = root.join("pyproject.toml");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LintConfig::default()),
-            Err(e) => return Err(AppError::io("read", &path, &e)),
-        };
-        let doc: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
-        let Some(section) = doc
-            .get("tool")
-            .and_then(|t| t.get("migration-creator"))
-            .and_then(|t| t.get("lint"))
-        else {
+        let Some(section) = crate::config::pyproject_section(root, "lint", invalid)? else {
             return Ok(LintConfig::default());
         };
         let raw: Raw = section
-            .clone()
             .try_into()
             .map_err(|e: toml::de::Error| invalid(e.to_string().trim().to_string()))?;
         let known = |code: &str| -> Result<&'static str, AppError> {

@@ -50,12 +50,6 @@ impl Default for Conventions {
 impl Conventions {
     /// The conventions in `root/pyproject.toml`, or the defaults.
     pub fn load(root: &Path) -> Result<Conventions, AppError> {
-        let path = root.join("pyproject.toml");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Conventions::default()),
-            Err(e) => return Err(AppError::io("read", &path, &e)),
-        };
         let invalid = |why: String| {
             AppError::env(
                 "invalid_conventions",
@@ -63,18 +57,10 @@ impl Conventions {
                 "fix [tool.migration-creator.conventions]: keys id_column (text), timestamps (true/false), timestamp_column_type (text), if_not_exists (true/false)",
             )
         };
-        let doc: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
-        let Some(section) = doc
-            .get("tool")
-            .and_then(|t| t.get("migration-creator"))
-            .and_then(|t| t.get("conventions"))
-        else {
+        let Some(section) = crate::config::pyproject_section(root, "conventions", invalid)? else {
             return Ok(Conventions::default());
         };
         let mut c: Conventions = section
-            .clone()
             .try_into()
             .map_err(|e: toml::de::Error| invalid(e.to_string()))?;
         c.source = Some("pyproject.toml".into());
