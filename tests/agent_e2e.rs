@@ -95,6 +95,10 @@ fn follow_the_agent(dir: &Path, text: &str) {
             v["migrations"]["dir"].as_str().unwrap().into(),
         ));
         filled.push(("<database>", v["database"]["url"].as_str().unwrap().into()));
+        filled.push((
+            "<yoyo>",
+            v["yoyo"]["path"].as_str().unwrap_or("yoyo").into(),
+        ));
     }
 
     // 1. See what exists.
@@ -170,10 +174,18 @@ fn follow_the_agent(dir: &Path, text: &str) {
             cmd = cmd.replace(placeholder, value);
         }
     }
+    let (program, rest) = cmd.split_once(' ').unwrap();
     assert_eq!(
-        cmd,
-        ".venv/bin/yoyo apply --batch --database sqlite:///instance/chatbot.db migrations/"
+        rest,
+        "apply --batch --database sqlite:///instance/chatbot.db migrations/"
     );
+    // The installed agent names the project's virtualenv; the plugin's agent
+    // names the yoyo `context` found.
+    let expected_program = filled
+        .iter()
+        .find(|(p, _)| *p == "<yoyo>")
+        .map_or(".venv/bin/yoyo", |(_, v)| v.as_str());
+    assert_eq!(program, expected_program);
     let mut words = shell_words(&cmd);
     words[0] = yoyo.to_str().unwrap().to_string();
     let status = Command::new(&words[0])

@@ -98,6 +98,15 @@ fn ids_in(dir: &Path) -> Vec<String> {
     ids
 }
 
+/// yoyo's key for a migration: the hex SHA-256 of its id.
+fn yoyo_hash(id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A database whose `_yoyo_migration` records `applied`, as yoyo leaves it.
 fn database_with_applied(path: &Path, applied: &[String]) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -106,13 +115,80 @@ fn database_with_applied(path: &Path, applied: &[String]) {
         "CREATE TABLE _yoyo_migration (migration_hash VARCHAR(64) PRIMARY KEY, migration_id VARCHAR(255), applied_at_utc TIMESTAMP)",
     )
     .unwrap();
-    for (i, id) in applied.iter().enumerate() {
+    for id in applied {
         conn.execute(
             "INSERT INTO _yoyo_migration VALUES (?1, ?2, '2026-01-01 00:00:00')",
-            (format!("hash{i}"), id),
+            (yoyo_hash(id), id),
         )
         .unwrap();
     }
+}
+
+#[test]
+fn applied_means_what_yoyo_means_by_hash_and_a_damaged_table_is_no_answer() {
+    let project = chatbot();
+    let dir = project.path();
+    let all = ids_in(&dir.join("migrations"));
+    let db = dir.join("instance/chatbot.db");
+    database_with_applied(&db, &all[..2]);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    // yoyo keys rows by migration_hash: an edited migration_id changes
+    // nothing, a row whose hash is not the id's does not count.
+    conn.execute(
+        "UPDATE _yoyo_migration SET migration_id = 'renamed by hand' WHERE migration_id = ?1",
+        [&all[0]],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO _yoyo_migration VALUES ('not-a-hash', ?1, '2026-01-01 00:00:00')",
+        [&all[2]],
+    )
+    .unwrap();
+    let (_, c) = context(dir, &[]);
+    assert_eq!(c.pending, Some(all[2..].to_vec()));
+
+    // A hash that is not text: yoyo cannot read the table, and neither
+    // may we say "nothing applied" (every migration would look pending).
+    conn.execute("INSERT INTO _yoyo_migration VALUES (NULL, 'x', NULL)", [])
+        .unwrap();
+    drop(conn);
+    let (_, c) = context(dir, &[]);
+    assert_eq!(c.pending, None);
+    let codes: Vec<&str> = c.warnings.iter().map(|w| w.code.as_str()).collect();
+    assert_eq!(codes, ["yoyo_state_unreadable"]);
+    assert!(c.warnings[0].hint.contains("_yoyo_migration"));
+
+    // A table of another shape: the same.
+    std::fs::remove_file(&db).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("CREATE TABLE _yoyo_migration (id INTEGER)")
+        .unwrap();
+    drop(conn);
+    let (_, c) = context(dir, &[]);
+    assert_eq!(c.pending, None);
+    assert_eq!(c.warnings[0].code, "yoyo_state_unreadable");
+
+    // A migration yoyo cannot import is pending, and said.
+    write(&dir.join("migrations/0999_broken.py"), "steps = [\n");
+    let (_, c) = context(dir, &["--database", "sqlite:///fresh.db"]);
+    assert_eq!(
+        c.pending
+            .as_ref()
+            .and_then(|p| p.last())
+            .map(String::as_str),
+        Some("0999_broken")
+    );
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert_eq!(c.warnings[0].code, "python_syntax_error");
+    assert!(c.warnings[0]
+        .message
+        .starts_with("migrations/0999_broken.py:"));
+    std::fs::remove_file(dir.join("migrations/0999_broken.py")).unwrap();
+
+    // test-apply refuses such a database instead of applying everything.
+    let run = mc(dir, &["test-apply", "--engine", "native"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "yoyo_state_unreadable");
 }
 
 #[test]

@@ -114,10 +114,22 @@ fn origin(o: Origin) -> &'static str {
 }
 
 /// The migrations in yoyo's order; a file the reader refuses (a Python
-/// callable) stands in empty, since only its id and place matter here.
-fn ordered_ids(config: &ProjectConfig) -> Result<Vec<String>, AppError> {
+/// callable) stands in empty, since only its id and place matter here. A file
+/// that cannot be read or imported is a warning: yoyo will fail on it too.
+fn ordered_ids(
+    config: &ProjectConfig,
+    warnings: &mut Vec<ContextWarning>,
+) -> Result<Vec<String>, AppError> {
     let display = |p: &Path| config.display(p);
-    let ordered = migrations::read_folder(&config.migrations, &display, |file, _| {
+    let unreadable = std::cell::RefCell::new(Vec::new());
+    let ordered = migrations::read_folder(&config.migrations, &display, |file, e| {
+        // A step the reader does not model (a Python callable) is fine here;
+        // a file yoyo cannot import either is worth saying.
+        if e.code != "unsupported_step" {
+            unreadable
+                .borrow_mut()
+                .push(ContextWarning::from(e.into_app_error(&display(&file.path))));
+        }
         Ok(Migration {
             file: file.clone(),
             docstring: None,
@@ -126,6 +138,7 @@ fn ordered_ids(config: &ProjectConfig) -> Result<Vec<String>, AppError> {
             steps: Vec::new(),
         })
     })?;
+    warnings.extend(unreadable.into_inner());
     Ok(ordered.into_iter().map(|m| m.file.id).collect())
 }
 
@@ -163,7 +176,7 @@ pub fn run(args: &ContextArgs, root: &Path) -> Result<ContextReport, AppError> {
         .as_ref()
         .map(|d| migrations::numbering::compute(d, &display(&config.migrations), &display));
     let ordered = match discovery {
-        Some(_) => match ordered_ids(&config) {
+        Some(_) => match ordered_ids(&config, &mut warnings) {
             Ok(ids) => Some(ids),
             Err(e) => {
                 warnings.push(e.into());
@@ -181,12 +194,14 @@ pub fn run(args: &ContextArgs, root: &Path) -> Result<ContextReport, AppError> {
         }
     };
     let db_exists = db_file.as_deref().is_some_and(Path::is_file);
-    let applied: Option<Vec<String>> = match (&config.database, &db_file) {
+    let applied: Option<engine::Applied> = match (&config.database, &db_file) {
         // No database configured, or not created yet: every migration is pending.
-        (None, _) => Some(Vec::new()),
-        (Some(_), Some(path)) if !path.exists() => Some(Vec::new()),
-        (Some(_), Some(path)) if path.is_file() => match crate::sqlite::open::open_source(path) {
-            Ok(conn) => Some(engine::applied_ids(&conn)),
+        (None, _) => Some(engine::Applied::default()),
+        (Some(_), Some(path)) if !path.exists() => Some(engine::Applied::default()),
+        (Some(_), Some(path)) if path.is_file() => match crate::sqlite::open::open_source(path)
+            .and_then(|conn| engine::Applied::read(&conn))
+        {
+            Ok(applied) => Some(applied),
             Err(mut e) => {
                 e.message = e
                     .message

@@ -194,7 +194,7 @@ pub fn run(args: &TestApplyArgs, root: &Path) -> Result<TestApplyReport, AppErro
         Engine::Native => {
             let mut native = Native::open(&scratch.path, read_hooks(&config, true)?)?;
             native.set_deadline(deadline);
-            let done = engine::applied_ids(native.conn());
+            let done = engine::Applied::read(native.conn())?;
             let ids = ordered
                 .iter()
                 .map(|m| m.file.id.clone())

@@ -116,14 +116,62 @@ impl Engine {
     }
 }
 
-/// Migration ids recorded as applied in `conn`.
-pub fn applied_ids(conn: &Connection) -> Vec<String> {
-    let Ok(mut stmt) = conn.prepare("SELECT migration_id FROM _yoyo_migration") else {
-        return Vec::new();
-    };
-    stmt.query_map([], |r| r.get::<_, String>(0))
-        .map(|rows| rows.flatten().collect())
-        .unwrap_or_default()
+/// What a database's `_yoyo_migration` records as applied, keyed the way
+/// yoyo 9.0.0 keys it (`is_applied`: the SHA-256 of the id, in
+/// `migration_hash`), so a row whose `migration_id` was edited by hand means
+/// to us what it means to yoyo.
+#[derive(Debug, Default)]
+pub struct Applied {
+    hashes: std::collections::HashSet<String>,
+}
+
+impl Applied {
+    /// Read `conn`'s bookkeeping. A database without `_yoyo_migration` has
+    /// nothing applied; a table yoyo could not read either (another shape,
+    /// a damaged file, a hash that is not text) is an error, never "nothing
+    /// applied", which would send every migration at a live database again.
+    pub fn read(conn: &Connection) -> Result<Self, crate::error::AppError> {
+        let unreadable = |e: rusqlite::Error| {
+            crate::error::AppError::env(
+                "yoyo_state_unreadable",
+                format!("cannot read which migrations are applied (_yoyo_migration): {e}"),
+                "check the database with `sqlite3 DB 'PRAGMA integrity_check; SELECT * FROM _yoyo_migration'`; yoyo cannot read it either",
+            )
+        };
+        let exists: bool = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_yoyo_migration'",
+                [],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(unreadable)?
+            > 0;
+        if !exists {
+            return Ok(Applied::default());
+        }
+        let mut stmt = conn
+            .prepare("SELECT migration_hash FROM _yoyo_migration")
+            .map_err(unreadable)?;
+        let hashes = stmt
+            .query_map([], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<_, _>>())
+            .map_err(unreadable)?;
+        Ok(Applied { hashes })
+    }
+
+    /// Whether yoyo counts migration `id` as applied.
+    pub fn contains(&self, id: &str) -> bool {
+        self.hashes.contains(&migration_hash(id))
+    }
+}
+
+/// yoyo's `get_migration_hash`: the hex SHA-256 of the id.
+pub fn migration_hash(id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(id.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The engine `test-apply --engine auto` runs: yoyo when `found` (from

@@ -10,7 +10,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use rusqlite::Connection;
-use sha2::{Digest, Sha256};
 
 use super::{Failure, Phase, Runner};
 use crate::config::ProjectConfig;
@@ -588,7 +587,7 @@ fn mark(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     let (date, time) = utc_now();
     conn.execute(
         "INSERT INTO _yoyo_migration (migration_hash, migration_id, applied_at_utc) VALUES (?1, ?2, ?3)",
-        rusqlite::params![sha256_hex(id), id, format!("{date}T{time}")],
+        rusqlite::params![super::migration_hash(id), id, format!("{date}T{time}")],
     )?;
     Ok(())
 }
@@ -596,7 +595,7 @@ fn mark(conn: &Connection, id: &str) -> rusqlite::Result<()> {
 fn unmark(conn: &Connection, id: &str) -> rusqlite::Result<()> {
     conn.execute(
         "DELETE FROM _yoyo_migration WHERE migration_hash = ?1",
-        [sha256_hex(id)],
+        [super::migration_hash(id)],
     )?;
     Ok(())
 }
@@ -617,13 +616,6 @@ const YOYO_DDL: &[(&str, &str)] = &[
     ),
     ("yoyo_lock", "CREATE TABLE \"yoyo_lock\" (\"locked\" INT DEFAULT 1, \"ctime\" TIMESTAMP,\"pid\" INT NOT NULL,PRIMARY KEY (\"locked\"))"),
 ];
-
-fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// UTC now as `YYYY-MM-DD`, `HH:MM:SS.ffffff`.
 fn utc_now() -> (String, String) {
@@ -661,6 +653,7 @@ fn uuid1() -> String {
         .unwrap_or_default();
     let ticks = (now.as_nanos() / 100) as u64 + 0x01b2_1dd2_1381_4000;
     let random = {
+        use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
         h.update(now.as_nanos().to_le_bytes());
         h.update(std::process::id().to_le_bytes());
@@ -711,7 +704,7 @@ fn log(conn: &Connection, id: &str, operation: &str) -> rusqlite::Result<()> {
         .unwrap_or_else(|_| "localhost".into());
     conn.execute(
         "INSERT INTO _yoyo_log (id, migration_hash, migration_id, operation, username, hostname, comment, created_at_utc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, NULL, ?7)",
-        rusqlite::params![uuid1(), sha256_hex(id), id, operation, user, host, format!("{date}T{time}")],
+        rusqlite::params![uuid1(), super::migration_hash(id), id, operation, user, host, format!("{date}T{time}")],
     )?;
     Ok(())
 }
@@ -721,7 +714,7 @@ mod tests {
     #[test]
     fn ids_hash_like_yoyo() {
         assert_eq!(
-            super::sha256_hex("0001_create_users"),
+            super::super::migration_hash("0001_create_users"),
             "f35c1922f2d725a5a9b51be3112173a73e3f7857d1d64fcd06edcfab4c728754"
         );
         let u = super::uuid1();
