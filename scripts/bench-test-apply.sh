@@ -25,17 +25,8 @@ command -v sqlite3 > /dev/null || { echo "no sqlite3 CLI (apt-get install sqlite
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-best() { # best wall time in ms over $1 runs of the rest
-  local runs=$1; shift
-  local best=999999999 t0 t1 ms
-  for _ in $(seq 1 "$runs"); do
-    t0=$(date +%s%N); "$@" > /dev/null 2>&1 || true; t1=$(date +%s%N)
-    ms=$(( (t1 - t0) / 1000000 ))
-    (( ms < best )) && best=$ms
-  done
-  echo "$best"
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / (b > 0 ? b : 1) }'; }
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 # 1. Engines.
 mkdir -p "$work/p/migrations"

@@ -79,8 +79,10 @@ Reads the configuration, the migrations folder and the database's
 _yoyo_migration (read-only); changes nothing. What it cannot find is a
 warning in the report, not an error.";
 
+/// The project as `context` and `doctor` read it: where the migrations, the
+/// database and yoyo are, when not where the configuration says.
 #[derive(Debug, Args)]
-pub struct ContextArgs {
+pub struct ProjectArgs {
     /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -92,18 +94,8 @@ pub struct ContextArgs {
     pub yoyo: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
-pub struct DoctorArgs {
-    /// Migrations folder (default: yoyo.ini's `sources`, else migrations/).
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
-    /// Database URL (default: yoyo.ini's `database`).
-    #[arg(long, value_name = "URL")]
-    pub database: Option<String>,
-    /// The yoyo executable (default: .venv/bin/yoyo in the project, else yoyo on PATH).
-    #[arg(long, value_name = "PATH")]
-    pub yoyo: Option<PathBuf>,
-}
+pub type ContextArgs = ProjectArgs;
+pub type DoctorArgs = ProjectArgs;
 
 const TEST_APPLY_EXAMPLES: &str = "\
 Examples:
