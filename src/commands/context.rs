@@ -130,13 +130,7 @@ fn ordered_ids(
                 .borrow_mut()
                 .push(ContextWarning::from(e.into_app_error(&display(&file.path))));
         }
-        Ok(Migration {
-            file: file.clone(),
-            docstring: None,
-            depends: Vec::new(),
-            transactional: true,
-            steps: Vec::new(),
-        })
+        Ok(Migration::stand_in(file))
     })?;
     warnings.extend(unreadable.into_inner());
     Ok(ordered.into_iter().map(|m| m.file.id).collect())

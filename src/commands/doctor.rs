@@ -209,13 +209,7 @@ fn migrations_check(config: &ProjectConfig) -> (Check, Vec<String>) {
     // the reader refuses stands in empty, so the order is still checked.
     let ordered = migrations::read_folder(&config.migrations, &display, |file, e| {
         note(file, &e);
-        Ok(Migration {
-            file: file.clone(),
-            docstring: None,
-            depends: Vec::new(),
-            transactional: true,
-            steps: Vec::new(),
-        })
+        Ok(Migration::stand_in(file))
     });
     if let Err(e) = ordered {
         problems.push(format!("{}: {}; {}", e.code, e.message, e.hint));

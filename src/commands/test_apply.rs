@@ -70,13 +70,7 @@ fn choose_engine(args: &TestApplyArgs, root: &Path) -> Result<Engine, AppError> 
 fn read_migrations(config: &ProjectConfig, engine: &Engine) -> Result<Vec<Migration>, AppError> {
     let display = |p: &Path| config.display(p);
     migrations::read_folder(&config.migrations, &display, |file, e| match engine {
-        Engine::Yoyo(_) => Ok(Migration {
-            file: file.clone(),
-            docstring: None,
-            depends: Vec::new(),
-            transactional: true,
-            steps: Vec::new(),
-        }),
+        Engine::Yoyo(_) => Ok(Migration::stand_in(file)),
         Engine::Native => {
             let mut err = e.into_app_error(&display(&file.path));
             if err.code == "unsupported_step" {

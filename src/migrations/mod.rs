@@ -130,6 +130,20 @@ pub struct Migration {
     pub steps: Vec<Step>,
 }
 
+impl Migration {
+    /// A migration with no steps and no dependencies, standing in for a file
+    /// the reader refused where only its id and place matter.
+    pub fn stand_in(file: &MigrationFile) -> Self {
+        Migration {
+            file: file.clone(),
+            docstring: None,
+            depends: Vec::new(),
+            transactional: true,
+            steps: Vec::new(),
+        }
+    }
+}
+
 /// Why a migration file cannot be read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadError {
