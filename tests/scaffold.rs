@@ -377,6 +377,30 @@ fn refused_requests_write_nothing() {
             ],
             "sql_error",
         ),
+        // yoyo runs each step with no parameters: a bind parameter fails
+        // under the real yoyo, so scaffold refuses it wherever SQL goes.
+        (
+            vec![
+                "sql",
+                "--description",
+                "x",
+                "--apply",
+                "INSERT INTO users (id, email) VALUES (?, 'p@x')",
+                "--rollback",
+                "DELETE FROM users WHERE email = 'p@x'",
+            ],
+            "sql_error",
+        ),
+        (
+            vec![
+                "add-column",
+                "--table",
+                "users",
+                "--column",
+                "flag INTEGER NOT NULL DEFAULT (:flag)",
+            ],
+            "sql_error",
+        ),
     ];
     for (args, code) in cases {
         let mut all = vec!["scaffold"];

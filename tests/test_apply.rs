@@ -957,6 +957,40 @@ fn engines_agree_where_connections_and_transactions_differ() {
     assert_eq!(v["failures"][0]["step"], 4, "{v}");
     std::fs::remove_file(dir.join("migrations/0005_loose.py")).unwrap();
 
+    // yoyo runs a step with no parameters: a bind parameter fails the step
+    // under Python's sqlite3 (rusqlite alone would bind NULL), in a .py step
+    // and in a .sql statement alike; a `?` inside a string is no parameter.
+    for (file, text) in [
+        (
+            "0005_param.py",
+            "from yoyo import step\n\nsteps = [step(\"INSERT INTO users (id, email) VALUES (?, 'p@x')\", \"DELETE FROM users WHERE email = 'p@x'\")]\n",
+        ),
+        (
+            "0005_param.sql",
+            "INSERT INTO users (id, email) VALUES (:id, 'p@x');\n",
+        ),
+    ] {
+        write(&dir.join("migrations").join(file), text);
+        let (code, v) = both(dir, &[]);
+        assert_eq!(code, 1, "{file}: {v}");
+        assert_eq!(v["failures"][0]["code"], "step_failed", "{file}: {v}");
+        assert!(
+            v["failures"][0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("Incorrect number of bindings supplied"),
+            "{file}: {v}"
+        );
+        std::fs::remove_file(dir.join("migrations").join(file)).unwrap();
+    }
+    write(
+        &dir.join("migrations/0005_literal.py"),
+        "from yoyo import step\n\nsteps = [step(\"INSERT INTO users (id, email) VALUES ('?', ':x@y')\", \"DELETE FROM users WHERE id = '?'\")]\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 0, "{v}");
+    std::fs::remove_file(dir.join("migrations/0005_literal.py")).unwrap();
+
     // What a migration leaves on its connection does not outlive it (yoyo
     // opens a connection per migration); a COMMIT inside a step, and a
     // RELEASE of a savepoint the engine did not make, behave as under yoyo.

@@ -572,6 +572,15 @@ fn execute(conn: &Connection, sql: &str) -> Result<(), String> {
         }
         other => other.to_string(),
     })?;
+    // yoyo runs a step as `cursor.execute(sql)` with no parameters, so a
+    // statement with a bind parameter (`?`, `:name`, `@name`, `$name`) fails
+    // under Python's sqlite3 before it starts; rusqlite would bind NULL.
+    let wanted = stmt.parameter_count();
+    if wanted > 0 {
+        return Err(format!(
+            "Incorrect number of bindings supplied. The current statement uses {wanted}, and there are 0 supplied. (yoyo runs a step with no parameters: write the value into the SQL)"
+        ));
+    }
     // Step through every row: a step may be a SELECT.
     let mut rows = stmt.raw_query();
     loop {
