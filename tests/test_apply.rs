@@ -523,6 +523,87 @@ fn closed_wal_and_read_only_databases_are_copied_without_creating_files() {
     assert_eq!((listing(), file_bytes(&db)), before);
 }
 
+#[test]
+#[cfg(unix)]
+fn a_database_behind_a_link_and_a_stray_shm_are_read_as_sqlite_reads_them() {
+    use sha2::{Digest, Sha256};
+    let project = chatbot();
+    let dir = project.path();
+    // The app's database lives elsewhere; instance/chatbot.db links to it.
+    // SQLite keeps its -wal and -shm beside the real file.
+    let real = dir.join("real/app.db");
+    std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(dir.join("instance")).unwrap();
+    std::os::unix::fs::symlink("../real/app.db", dir.join("instance/chatbot.db")).unwrap();
+    let app = rusqlite::Connection::open(&real).unwrap();
+    app.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0;
+         CREATE TABLE marker (x); INSERT INTO marker VALUES (1), (2);",
+    )
+    .unwrap();
+    assert!(dir.join("real/app.db-wal").exists());
+    // The rows are only in the -wal: a copy that skipped it would have none.
+    let run = mc(
+        dir,
+        &[
+            "test-apply",
+            "--engine",
+            "native",
+            "--query",
+            "SELECT count(*) FROM marker",
+        ],
+    );
+    run.code(0);
+    let v = run.json();
+    assert_eq!(v["queries"][0]["rows"], serde_json::json!([[2]]), "{v}");
+    // What yoyo recorded in the -wal counts as applied.
+    let first = "0001_create_users";
+    let hash: String = Sha256::digest(first.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    app.execute_batch(&format!(
+        "CREATE TABLE _yoyo_migration (migration_hash VARCHAR(64) PRIMARY KEY, migration_id VARCHAR(255), applied_at_utc TIMESTAMP);
+         INSERT INTO _yoyo_migration VALUES ('{hash}', '{first}', '2026-01-01 00:00:00');"
+    ))
+    .unwrap();
+    let v = mc(dir, &["context", "--yoyo", "none"]).json();
+    let pending = v["pending"].as_array().unwrap();
+    assert!(
+        !pending.is_empty() && !pending.contains(&serde_json::json!(first)),
+        "{v}"
+    );
+    drop(app);
+
+    // A -shm with no -wal beside it (a crash, a -wal removed by hand): read
+    // the file alone, never create a -wal beside the user's database.
+    assert!(!dir.join("real/app.db-wal").exists());
+    std::fs::write(dir.join("real/app.db-shm"), b"").unwrap();
+    let before = (listing(&dir.join("real")), file_bytes(&real));
+    let run = mc(
+        dir,
+        &[
+            "test-apply",
+            "--engine",
+            "native",
+            "--query",
+            "SELECT count(*) FROM marker",
+        ],
+    );
+    assert_eq!(run.json()["queries"][0]["rows"], serde_json::json!([[2]]));
+    mc(dir, &["context", "--yoyo", "none"]).code(0);
+    mc(
+        dir,
+        &["schema", "--database", "sqlite:///instance/chatbot.db"],
+    )
+    .code(0);
+    assert_eq!(
+        (listing(&dir.join("real")), file_bytes(&real)),
+        before,
+        "files beside the database were created or changed"
+    );
+}
+
 /// The schema of `db` as `schema --database` reports it (null when absent).
 fn schema_of(project: &Path, db: &Path) -> serde_json::Value {
     if !db.exists() {

@@ -43,18 +43,26 @@ pub fn open_source_inner(path: &Path) -> Result<(Connection, bool), AppError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
         | OpenFlags::SQLITE_OPEN_URI
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut uri = read_only_uri(path);
+    // SQLite follows a symbolic link and keeps the -wal, -shm and -journal
+    // beside the file it points at: look for them there too, or a WAL
+    // database behind a link reads as closed and its frames are skipped.
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = read_only_uri(&real);
     // A WAL database nobody has open has no -shm, and opening it even
     // read-only would create files beside it. With no -wal content, the file
     // alone is the database: read it as immutable, which creates nothing.
-    let side = |s: &str| PathBuf::from(format!("{}{s}", path.display()));
+    // With no -wal at all (a -shm left by a crash, a -wal removed by hand)
+    // SQLite would create the -wal even on a read-only connection: the file
+    // is the whole database then too.
+    let side = |s: &str| PathBuf::from(format!("{}{s}", real.display()));
     let mut header = [0u8; 20];
-    let is_wal = std::fs::File::open(path)
+    let is_wal = std::fs::File::open(&real)
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header))
         .is_ok()
         && header[18] == 2;
-    let wal_empty = std::fs::metadata(side("-wal")).map_or(true, |m| m.len() == 0);
-    let immutable = is_wal && !side("-shm").exists() && wal_empty;
+    let wal = std::fs::metadata(side("-wal")).ok();
+    let wal_empty = wal.as_ref().is_none_or(|m| m.len() == 0);
+    let immutable = is_wal && (wal.is_none() || (wal_empty && !side("-shm").exists()));
     if immutable {
         uri = uri.replace("readonly_shm=1", "immutable=1");
     }
