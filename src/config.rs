@@ -904,14 +904,57 @@ pub fn rebase_sqlite_url(url: &str, base: &Path, root: &Path) -> String {
     }
 }
 
-/// The file a SQLite URL names, if it is one.
+/// The file a SQLite URL names, if it is one, as yoyo 9.0.0 finds it: the
+/// path of `urlsplit(url)` (so a `?query` and a `#fragment` are cut off),
+/// opened by SQLite as `file:PATH`, a URI, which percent-decodes it
+/// (`my%20app.db` is `my app.db`; `%00` ends the name, as in SQLite).
 pub fn sqlite_path(url: &str, root: &Path) -> Option<PathBuf> {
-    let path = url.strip_prefix("sqlite:///")?;
-    let path = path.split('?').next().unwrap_or(path);
-    if path.is_empty() || path == ":memory:" {
+    let scheme = url.get(..10)?;
+    if !scheme.eq_ignore_ascii_case("sqlite:///") {
         return None;
     }
+    let rest = &url[10..];
+    let path = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let decoded = percent_decode(path);
+    if decoded.is_empty() || decoded == b":memory:" {
+        return None;
+    }
+    #[cfg(unix)]
+    let path = {
+        use std::os::unix::ffi::OsStrExt;
+        PathBuf::from(std::ffi::OsStr::from_bytes(&decoded))
+    };
+    #[cfg(not(unix))]
+    let path = PathBuf::from(String::from_utf8_lossy(&decoded).into_owned());
     Some(normalize(&root.join(path)))
+}
+
+/// SQLite's decoding of a URI's path: `%` and two hex digits is that byte,
+/// anything else stays as it is, and `%00` ends the text.
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            if let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                let octet = h * 16 + l;
+                if octet == 0 {
+                    break;
+                }
+                out.push(octet);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
 }
 
 #[cfg(test)]
@@ -1032,6 +1075,36 @@ mod tests {
         assert_eq!(e.code, "config_encoding");
         assert!(e.hint.contains("without a BOM"), "{}", e.hint);
         assert!(decode_ini("[DEFAULT]\nsources = café\n".as_bytes(), p, p).is_ok());
+    }
+
+    #[test]
+    fn sqlite_urls_name_the_file_yoyo_and_sqlite_open() {
+        let root = Path::new("/p");
+        let path = |url: &str| sqlite_path(url, root).map(|p| p.display().to_string());
+        for (url, file) in [
+            ("sqlite:///instance/app.db", Some("/p/instance/app.db")),
+            ("SQLite:///app.db", Some("/p/app.db")),
+            ("sqlite:////abs/app.db", Some("/abs/app.db")),
+            (
+                "sqlite:///instance/my%20app.db",
+                Some("/p/instance/my app.db"),
+            ),
+            ("sqlite:///q%3Fx.db", Some("/p/q?x.db")),
+            ("sqlite:///a%23b.db", Some("/p/a#b.db")),
+            ("sqlite:///a#b.db", Some("/p/a")),
+            ("sqlite:///app.db?mode=ro", Some("/p/app.db")),
+            ("sqlite:///100%.db", Some("/p/100%.db")),
+            ("sqlite:///a%zzb.db", Some("/p/a%zzb.db")),
+            ("sqlite:///cut%00here.db", Some("/p/cut")),
+            ("sqlite:///:memory:", None),
+            ("sqlite:///", None),
+            ("sqlite:///%00", None),
+            ("sqlite://host/app.db", None),
+            ("postgresql://h/db", None),
+            ("sqlite:", None),
+        ] {
+            assert_eq!(path(url).as_deref(), file, "{url}");
+        }
     }
 
     #[test]

@@ -424,3 +424,48 @@ fn text_output_and_json_errors() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["code"], "unsupported_format");
 }
+
+/// A database URL names the file yoyo opens: its query and fragment cut off,
+/// its path percent-decoded (yoyo hands SQLite `file:PATH` as a URI).
+#[test]
+#[ignore = "needs yoyo from the virtualenv; scripts/test-all.sh runs it"]
+fn the_database_is_the_file_the_real_yoyo_opens() {
+    for (url, file) in [
+        ("sqlite:///instance/my%20app.db", "instance/my app.db"),
+        ("sqlite:///instance/q%3Fx.db", "instance/q?x.db"),
+        ("sqlite:///instance/a%23b.db", "instance/a#b.db"),
+        ("sqlite:///instance/a#b.db", "instance/a"),
+    ] {
+        let project = chatbot();
+        let dir = project.path();
+        std::fs::create_dir_all(dir.join("instance")).unwrap();
+        let status = Command::new(venv().join("bin/yoyo"))
+            .args([
+                "apply",
+                "--batch",
+                "--no-config-file",
+                "--database",
+                url,
+                "migrations",
+            ])
+            .current_dir(dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{url}");
+        assert!(
+            dir.join(file).is_file(),
+            "yoyo did not create {file} for {url}"
+        );
+        let (_, c) = context(dir, &["--database", url]);
+        assert_eq!(c.database.path.as_deref(), Some(file), "{url}");
+        assert!(c.database.exists, "{url}");
+        assert_eq!(c.pending, Some(Vec::new()), "{url}: {:?}", c.warnings);
+        let v = mc(
+            dir,
+            &["test-apply", "--engine", "native", "--database", url],
+        )
+        .json();
+        assert_eq!(v["applied"], serde_json::json!([]), "{url}: {v}");
+        assert_eq!(v["database"]["source"], file, "{url}: {v}");
+    }
+}
