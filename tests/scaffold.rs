@@ -377,6 +377,31 @@ fn refused_requests_write_nothing() {
             ],
             "sql_error",
         ),
+        // SQLite accepts both, with other columns than the ones asked for:
+        // a `--` comment swallows the comma (and the next column), a comma
+        // inside one --column adds a column.
+        (
+            vec![
+                "create-table",
+                "--table",
+                "notes",
+                "--column",
+                "body TEXT -- free text",
+                "--column",
+                "n INTEGER NOT NULL DEFAULT 0",
+            ],
+            "columns_mismatch",
+        ),
+        (
+            vec![
+                "create-table",
+                "--table",
+                "notes",
+                "--column",
+                "a TEXT, b INTEGER",
+            ],
+            "columns_mismatch",
+        ),
         // yoyo runs each step with no parameters: a bind parameter fails
         // under the real yoyo, so scaffold refuses it wherever SQL goes.
         (

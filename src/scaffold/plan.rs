@@ -270,6 +270,53 @@ fn has_column(schema: &Schema, t: &str, c: &str) -> bool {
 /// Every foreign key of `table`, once `statements` have run (in a savepoint
 /// that is rolled back), points at a table and columns that exist (or at the
 /// table itself). With `only`, just the keys on those columns are checked.
+/// The table `apply` creates has exactly the columns asked for, in order: a
+/// `--` comment in a --column swallows the comma after it (and the column
+/// after that), a comma inside one adds a column; SQLite accepts both.
+fn check_columns_as_asked(
+    ctx: &Ctx<'_>,
+    table: &str,
+    apply: &str,
+    asked: &[String],
+) -> Result<(), AppError> {
+    let conn = ctx.engine.conn();
+    let bug =
+        |e: rusqlite::Error| AppError::env("sqlite_error", e.to_string(), "report this as a bug");
+    conn.execute_batch("SAVEPOINT columns_check").map_err(bug)?;
+    // table_xinfo: generated columns count; the hidden columns of a
+    // virtual table (hidden = 1) are not the request's.
+    let got: Option<Vec<String>> = ctx.engine.execute_step(apply).ok().map(|_| {
+        conn.prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden <> 1")
+            .and_then(|mut stmt| {
+                stmt.query_map([table], |r| r.get(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .unwrap_or_default()
+    });
+    let _ = conn.execute_batch("ROLLBACK TO columns_check; RELEASE columns_check");
+    let Some(got) = got else {
+        // SQLite's own refusal is reported where the statement is checked.
+        return Ok(());
+    };
+    let same = got.len() == asked.len()
+        && got
+            .iter()
+            .zip(asked)
+            .all(|(g, a)| g.eq_ignore_ascii_case(a));
+    if same {
+        return Ok(());
+    }
+    Err(refuse(
+        "columns_mismatch",
+        format!(
+            "SQLite reads the columns ({}) from this request, not the ones asked for ({})",
+            got.join(", "),
+            asked.join(", ")
+        ),
+        "give one column per --column, without SQL comments (`--` runs to the end of the line and swallows the comma after it) or commas between columns",
+    ))
+}
+
 pub fn check_foreign_keys(
     ctx: &Ctx<'_>,
     table: &str,
@@ -339,7 +386,7 @@ pub fn check_foreign_keys(
 
 fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
     let c = ctx.conventions;
-    let (t, apply) = if let Some(def) = &req.definition {
+    let (t, apply, asked) = if let Some(def) = &req.definition {
         if !req.columns.is_empty()
             || !req.constraints.is_empty()
             || req.primary_key.is_some()
@@ -368,7 +415,11 @@ fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
                 ));
             }
         }
-        (t, def.trim().trim_end_matches(';').trim_end().to_string())
+        (
+            t,
+            def.trim().trim_end_matches(';').trim_end().to_string(),
+            None,
+        )
     } else {
         let t = identifier(need(&req.table, "--table", "create-table")?, "table")?;
         let mut defs: Vec<String> = Vec::new();
@@ -453,6 +504,7 @@ fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
                 c.create(),
                 quoted(&t)
             ),
+            Some(names),
         )
     };
     if name_taken(ctx.schema, &t) {
@@ -463,6 +515,9 @@ fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
         ));
     }
     check_foreign_keys(ctx, &t, &[apply.as_str()], None)?;
+    if let Some(asked) = &asked {
+        check_columns_as_asked(ctx, &t, &apply, asked)?;
+    }
     Ok(Operation {
         kind: "create-table",
         template: "create_table.py.j2",
