@@ -604,6 +604,38 @@ fn a_database_behind_a_link_and_a_stray_shm_are_read_as_sqlite_reads_them() {
     );
 }
 
+#[test]
+fn schema_only_copies_virtual_tables_without_their_shadow_tables() {
+    let project = chatbot();
+    let dir = project.path();
+    let db = dir.join("instance/chatbot.db");
+    std::fs::create_dir_all(db.parent().unwrap()).unwrap();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE docs USING fts5(title, body);
+         INSERT INTO docs VALUES ('a', 'b');
+         CREATE VIRTUAL TABLE boxes USING rtree(id, x0, x1);",
+    )
+    .unwrap();
+    drop(conn);
+    let run = mc(
+        dir,
+        &[
+            "test-apply",
+            "--engine",
+            "native",
+            "--schema-only",
+            "--query",
+            "SELECT count(*) FROM docs",
+        ],
+    );
+    let v = run.json();
+    run.code(0);
+    assert_eq!(v["database"]["mode"], "schema-only", "{v}");
+    // The schema, not the rows: the virtual table is there, empty.
+    assert_eq!(v["queries"][0]["rows"], serde_json::json!([[0]]), "{v}");
+}
+
 /// The schema of `db` as `schema --database` reports it (null when absent).
 fn schema_of(project: &Path, db: &Path) -> serde_json::Value {
     if !db.exists() {
@@ -765,6 +797,38 @@ fn migrations_cannot_reach_the_real_database() {
             "{attack}: the real database or its folder changed"
         );
     }
+
+    // A refusal the migration goes on without is still a failure: the same
+    // migration run by yoyo on the real database would reach the other file.
+    write(
+        &dir.join("migrations/0005_attack.py"),
+        "from yoyo import step\n\nsteps = [\n    step(\"CREATE TABLE tags (id TEXT)\", \"DROP TABLE tags\"),\n    step(\"ATTACH DATABASE 'instance/chatbot.db' AS live\", ignore_errors=\"apply\"),\n    step(\"DELETE FROM live.conversations\", ignore_errors=\"apply\"),\n]\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["failures"][0]["code"], "outside_scratch", "{v}");
+    assert_eq!(v["failures"][0]["step"], 2, "{v}");
+    write(
+        &dir.join("migrations/0005_attack.py"),
+        &format!(
+            "import sqlite3\nfrom yoyo import step\n\ndef up(conn):\n    try:\n        sqlite3.connect({absolute:?}).execute('DELETE FROM conversations')\n    except Exception:\n        pass\n\nsteps = [step(up)]\n"
+        ),
+    );
+    let (code, v) = test_apply(dir, "yoyo", &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["failures"][0]["code"], "outside_scratch", "{v}");
+    assert!(
+        v["failures"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("went on without it"),
+        "{v}"
+    );
+    assert_eq!(
+        (file_bytes(&db), listing(db.parent().unwrap())),
+        before,
+        "the real database or its folder changed"
+    );
 
     // Python callables, under the yoyo engine: sqlite3.connect and the
     // Connection class on the real file are refused.

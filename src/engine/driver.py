@@ -54,7 +54,14 @@ from urllib.parse import unquote  # noqa: E402
 
 ORIGINAL = _sqlite3.Connection
 
-STATE = {"refused": None, "touched": set(), "failed": None, "current": None}
+STATE = {"refused": None, "refused_at": None, "touched": set(), "failed": None, "current": None}
+
+
+def note_refusal(what):
+    """Remember what the seal refused, and the step that asked for it."""
+    if STATE["refused"] is None:
+        STATE["refused"] = what
+        STATE["refused_at"] = STATE["current"]
 
 # Authorizer actions that write a table, and which argument names the table.
 WRITES = {
@@ -73,10 +80,10 @@ WRITES = {
 
 def authorizer(action, arg1, arg2, dbname, _source):
     if action == sqlite3.SQLITE_ATTACH and arg1 not in ("", ":memory:"):
-        STATE["refused"] = "ATTACH of %r" % arg1
+        note_refusal("ATTACH of %r" % arg1)
         return sqlite3.SQLITE_DENY
     if action == sqlite3.SQLITE_FUNCTION and (arg2 or "").lower() == "load_extension":
-        STATE["refused"] = "load_extension()"
+        note_refusal("load_extension()")
         return sqlite3.SQLITE_DENY
     position = WRITES.get(action)
     if position is not None:
@@ -111,7 +118,7 @@ def target(database, uri):
 def check(database, uri):
     path = target(database, uri)
     if path is not None and path != SCRATCH:
-        STATE["refused"] = "sqlite3.connect(%r)" % (database,)
+        note_refusal("sqlite3.connect(%r)" % (database,))
         raise sqlite3.OperationalError(
             "opening %r is refused: only the scratch copy may be opened" % (database,)
         )
@@ -132,15 +139,15 @@ class SealedConnection(ORIGINAL):
         seal(self)
 
     def set_authorizer(self, *args, **kwargs):
-        STATE["refused"] = "set_authorizer()"
+        note_refusal("set_authorizer()")
         raise sqlite3.OperationalError("changing the authorizer of a sealed connection is refused")
 
     def enable_load_extension(self, *args, **kwargs):
-        STATE["refused"] = "enable_load_extension()"
+        note_refusal("enable_load_extension()")
         raise sqlite3.OperationalError("loading extensions is refused")
 
     def load_extension(self, *args, **kwargs):
-        STATE["refused"] = "load_extension()"
+        note_refusal("load_extension()")
         raise sqlite3.OperationalError("loading extensions is refused")
 
 
@@ -202,6 +209,29 @@ ym.MigrationStep.apply = traced("apply", ym.MigrationStep.apply)
 ym.MigrationStep.rollback = traced("rollback", ym.MigrationStep.rollback)
 
 
+def unswallowed(original):
+    """A step that went on after the seal refused something (its
+    ignore_errors, or an exception a callable caught) fails here, as the
+    native engine fails it: the same migration run on the real database
+    would have reached another file."""
+
+    def run(self, backend, force=False, direction="apply"):
+        original(self, backend, force, direction)
+        if STATE["refused"] is not None:
+            STATE["failed"] = STATE["refused_at"]
+            raise sqlite3.OperationalError(
+                "%s was refused, and the migration went on without it "
+                "(ignore_errors, or an exception it caught)" % STATE["refused"]
+            )
+
+    return run
+
+
+for wrapper in (getattr(ym, "TransactionWrapper", None), getattr(ym, "Transactionless", None)):
+    if wrapper is not None:
+        wrapper.apply = unswallowed(wrapper.apply)
+
+
 def describe(error):
     if isinstance(error, sqlite3.Error):
         return str(error)
@@ -243,7 +273,7 @@ def main():
         op = command["op"]
         if op == "quit":
             return
-        STATE.update(refused=None, failed=None, current=None)
+        STATE.update(refused=None, refused_at=None, failed=None, current=None)
         STATE["touched"] = set()
         migration = command.get("id")
         try:
@@ -266,6 +296,23 @@ def main():
                 step=step,
                 sql=sql,
                 error=describe(e),
+                refused=STATE["refused"],
+                touched=sorted(STATE["touched"]),
+            )
+            continue
+        if STATE["refused"] is not None:
+            # The migration went on without what the seal refused (an
+            # ignore_errors step, an exception a callable caught): against
+            # the real database it would have reached another file.
+            step, sql = STATE["refused_at"] or (None, None)
+            emit(
+                "done",
+                ok=False,
+                migration=migration,
+                step=step,
+                sql=sql,
+                error="%s was refused, and the migration went on without it "
+                "(ignore_errors, or an exception it caught)" % STATE["refused"],
                 refused=STATE["refused"],
                 touched=sorted(STATE["touched"]),
             )

@@ -228,10 +228,23 @@ impl Native {
                 (m.steps[i].ignore_errors.as_deref(), phase.applies()),
                 (Some("all"), _) | (Some("apply"), true) | (Some("rollback"), false)
             );
-            if ignored {
+            // ignore_errors does not cover what the seal refused: against
+            // the real database the step would reach another file.
+            if ignored && error.refused.is_none() {
                 executed.push(i);
                 continue;
             }
+            let error = if ignored {
+                StepError {
+                    message: format!(
+                        "{} (ignore_errors does not cover what the seal refuses)",
+                        error.message
+                    ),
+                    ..error
+                }
+            } else {
+                error
+            };
             if m.transactional {
                 if !self.conn.is_autocommit() {
                     let _ = self.conn.execute_batch("ROLLBACK");

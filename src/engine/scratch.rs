@@ -189,6 +189,15 @@ fn copy_schema(src: &Connection, dst: &Connection) -> Result<(), AppError> {
         .map_err(e)?
         .collect::<Result<_, _>>()
         .map_err(e)?;
+    // A virtual table (FTS, R*Tree) makes its shadow tables itself.
+    let shadow: Vec<String> = src
+        .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND type = 'shadow'")
+        .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+        .map_err(e)?;
+    let rows: Vec<(String, String, String)> = rows
+        .into_iter()
+        .filter(|(ty, name, _)| !(ty == "table" && shadow.contains(name)))
+        .collect();
     dst.execute_batch("PRAGMA foreign_keys = OFF; BEGIN")
         .map_err(e)?;
     // Tables first, then what is built on them.
