@@ -185,6 +185,21 @@ fn applied_means_what_yoyo_means_by_hash_and_a_damaged_table_is_no_answer() {
         .starts_with("migrations/0999_broken.py:"));
     std::fs::remove_file(dir.join("migrations/0999_broken.py")).unwrap();
 
+    // A `__depends__` the reader cannot read may reorder what is pending:
+    // the order is given in file-name order, and said to be a guess.
+    write(
+        &dir.join("migrations/0000_later.py"),
+        "from yoyo import step\n\n__depends__ = {\"0004_\" + \"index_messages_conversation_id\"}\n\nsteps = [step(\"CREATE TABLE later (x)\", \"DROP TABLE later\")]\n",
+    );
+    let (_, c) = context(dir, &["--database", "sqlite:///fresh.db"]);
+    let codes: Vec<&str> = c.warnings.iter().map(|w| w.code.as_str()).collect();
+    assert_eq!(codes, ["unsupported_step"]);
+    assert!(c.warnings[0]
+        .message
+        .starts_with("migrations/0000_later.py:"));
+    assert!(c.warnings[0].message.contains("__depends__"));
+    std::fs::remove_file(dir.join("migrations/0000_later.py")).unwrap();
+
     // test-apply refuses such a database instead of applying everything.
     let run = mc(dir, &["test-apply", "--engine", "native"]);
     run.code(2);

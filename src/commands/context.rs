@@ -114,8 +114,8 @@ fn origin(o: Origin) -> &'static str {
 }
 
 /// The migrations in yoyo's order; a file the reader refuses (a Python
-/// callable) stands in empty, since only its id and place matter here. A file
-/// that cannot be read or imported is a warning: yoyo will fail on it too.
+/// callable) stands in empty, with a warning: its `__depends__` is unknown.
+/// A file that cannot be read or imported is a warning: yoyo fails on it too.
 fn ordered_ids(
     config: &ProjectConfig,
     warnings: &mut Vec<ContextWarning>,
@@ -123,13 +123,18 @@ fn ordered_ids(
     let display = |p: &Path| config.display(p);
     let unreadable = std::cell::RefCell::new(Vec::new());
     let ordered = migrations::read_folder(&config.migrations, &display, |file, e| {
-        // A step the reader does not model (a Python callable) is fine here;
-        // a file yoyo cannot import either is worth saying.
-        if e.code != "unsupported_step" {
-            unreadable
-                .borrow_mut()
-                .push(ContextWarning::from(e.into_app_error(&display(&file.path))));
+        // A file yoyo cannot import either is worth saying; one the reader
+        // does not model (a Python callable, a computed `__depends__`) stays
+        // in file-name order, which its `__depends__` may change.
+        let unsupported = e.code == "unsupported_step";
+        let mut w = ContextWarning::from(e.into_app_error(&display(&file.path)));
+        if unsupported {
+            w.message.push_str(
+                "; `pending` keeps it in file-name order, which its `__depends__` may change",
+            );
+            w.hint = "`test-apply --engine yoyo` lets yoyo read and order it".into();
         }
+        unreadable.borrow_mut().push(w);
         Ok(Migration::stand_in(file))
     })?;
     warnings.extend(unreadable.into_inner());
