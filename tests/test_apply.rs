@@ -1136,6 +1136,21 @@ fn engines_agree_where_connections_and_transactions_differ() {
     assert_eq!(code, 0, "{v}");
     std::fs::remove_file(dir.join("migrations/0005_literal.py")).unwrap();
 
+    // A post-apply hook that removes yoyo's record of a migration: the real
+    // yoyo would apply it again next time.
+    write(
+        &dir.join("migrations/post-apply.sql"),
+        "DELETE FROM _yoyo_migration WHERE migration_id = '0001_create_users';\n",
+    );
+    let (code, v) = both(dir, &[]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["failures"][0]["code"], "not_recorded", "{v}");
+    assert!(v["failures"][0]["error"]
+        .as_str()
+        .unwrap()
+        .ends_with("no longer lists 0001_create_users"));
+    std::fs::remove_file(dir.join("migrations/post-apply.sql")).unwrap();
+
     // What a migration leaves on its connection does not outlive it (yoyo
     // opens a connection per migration); a COMMIT inside a step, and a
     // RELEASE of a savepoint the engine did not make, behave as under yoyo.

@@ -122,7 +122,8 @@ impl Engine {
 /// to us what it means to yoyo.
 #[derive(Debug, Default)]
 pub struct Applied {
-    hashes: std::collections::HashSet<String>,
+    /// `migration_hash` to `migration_id` (as recorded, maybe null).
+    hashes: std::collections::HashMap<String, Option<String>>,
 }
 
 impl Applied {
@@ -150,10 +151,10 @@ impl Applied {
             return Ok(Applied::default());
         }
         let mut stmt = conn
-            .prepare("SELECT migration_hash FROM _yoyo_migration")
+            .prepare("SELECT migration_hash, migration_id FROM _yoyo_migration")
             .map_err(unreadable)?;
         let hashes = stmt
-            .query_map([], |r| r.get::<_, String>(0))
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))
             .and_then(|rows| rows.collect::<Result<_, _>>())
             .map_err(unreadable)?;
         Ok(Applied { hashes })
@@ -161,7 +162,19 @@ impl Applied {
 
     /// Whether yoyo counts migration `id` as applied.
     pub fn contains(&self, id: &str) -> bool {
-        self.hashes.contains(&migration_hash(id))
+        self.hashes.contains_key(&migration_hash(id))
+    }
+
+    /// The ids `before` recorded that `self` no longer does.
+    pub fn lost_since(&self, before: &Applied) -> Vec<String> {
+        let mut lost: Vec<String> = before
+            .hashes
+            .iter()
+            .filter(|(hash, _)| !self.hashes.contains_key(*hash))
+            .map(|(hash, id)| id.clone().unwrap_or_else(|| hash.clone()))
+            .collect();
+        lost.sort();
+        lost
     }
 }
 

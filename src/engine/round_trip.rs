@@ -364,6 +364,29 @@ pub struct Options<'a> {
 }
 
 /// Apply, roll back and re-apply `pending` through `runner`.
+/// A post-apply hook that changed yoyo's bookkeeping: after a real `yoyo
+/// apply`, yoyo would count the migrations it removed as not applied.
+fn unrecorded_by_hooks(
+    reader: &Connection,
+    before: &super::Applied,
+    applied: &[String],
+) -> Option<Failure> {
+    let after = super::Applied::read(reader).unwrap_or_default();
+    let lost = after.lost_since(before);
+    let first = lost.first()?;
+    let mut f = Failure::new(
+        applied.last().unwrap_or(first),
+        Phase::Apply,
+        "not_recorded",
+        format!(
+            "after the post-apply hooks ran, _yoyo_migration no longer lists {}",
+            lost.join(", ")
+        ),
+    );
+    f.hint = "a post-apply hook changed yoyo's bookkeeping (_yoyo_migration): yoyo would apply these again next time; leave yoyo's tables to yoyo".into();
+    Some(f)
+}
+
 pub fn run(
     runner: &mut dyn Runner,
     pending: &[&Migration],
@@ -405,8 +428,14 @@ pub fn run(
     }
     let all_applied = applied.len() == pending.len() && !pending.is_empty();
     if all_applied {
-        if let Err(f) = runner.hooks(Phase::Apply) {
-            fail(&mut failures, runner, f);
+        let recorded = super::Applied::read(runner.reader()).unwrap_or_default();
+        match runner.hooks(Phase::Apply) {
+            Err(f) => fail(&mut failures, runner, f),
+            Ok(()) => {
+                if let Some(f) = unrecorded_by_hooks(runner.reader(), &recorded, &applied) {
+                    fail(&mut failures, runner, f);
+                }
+            }
         }
     }
     let s1 = snapshot(runner.reader(), &previous)?;
