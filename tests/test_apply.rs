@@ -962,6 +962,29 @@ fn rows_are_counted_and_queries_read_the_backfill() {
 fn failing_hooks_non_transactional_migrations_and_timeouts() {
     let project = chatbot();
     let dir = project.path();
+    // A migration that never finishes importing is a timeout, named; not a
+    // yoyo that cannot be used.
+    write(
+        &dir.join("migrations/0005_hang.py"),
+        "import time\n\nwhile True:\n    time.sleep(0.05)\n",
+    );
+    let (code, v) = test_apply(dir, "yoyo", &["--timeout", "3"]);
+    assert_eq!(code, 1, "{v}");
+    let f = &v["failures"][0];
+    assert_eq!(
+        (&f["code"], &f["migration"]),
+        (
+            &serde_json::json!("timeout"),
+            &serde_json::json!("0005_hang")
+        ),
+        "{v}"
+    );
+    assert!(
+        f["error"].as_str().unwrap().contains("--timeout (3 s)"),
+        "{v}"
+    );
+    std::fs::remove_file(dir.join("migrations/0005_hang.py")).unwrap();
+
     // A failing post-apply hook fails the run under both engines.
     write(
         &dir.join("migrations/post-apply.py"),

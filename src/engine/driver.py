@@ -245,6 +245,7 @@ def main():
         migrations = read_migrations(CONFIG["sources"])
         errors = {}
         for m in list(migrations) + list(migrations.post_apply):
+            emit("loading", migration=m.id)
             try:
                 m.load()
             except BaseException as e:

@@ -182,7 +182,28 @@ impl Yoyo {
             "sources": sources,
         });
         engine.send(&config);
-        match engine.next_event() {
+        // yoyo imports every migration before it answers: one that hangs at
+        // import is named, and fails the run as a timeout.
+        let mut loading: Option<String> = None;
+        let ready = loop {
+            match engine.next_event() {
+                Ok(ev) if ev.event == "loading" => loading = ev.migration,
+                Err(mut f) if f.code == "timeout" && loading.is_some() => {
+                    let id = loading.unwrap_or_default();
+                    f.error = format!(
+                        "yoyo did not finish importing {id} within --timeout ({} s) and was stopped",
+                        engine.timeout_secs()
+                    );
+                    f.hint = "the migration runs code at import that does not end (a loop, a lock, a network call, input?): fix it, or raise --timeout".into();
+                    f.migration = id;
+                    engine.dead = Some(f.clone());
+                    engine.load_failures = vec![f];
+                    return Ok(engine);
+                }
+                other => break other,
+            }
+        };
+        match ready {
             Ok(ev) if ev.event == "ready" && ev.ok => {
                 engine.pending = ev.pending;
                 Ok(engine)
@@ -207,6 +228,11 @@ impl Yoyo {
             Ok(ev) => Err(engine.not_usable(&format!("unexpected answer `{}`", ev.event))),
             Err(f) => Err(engine.not_usable(&f.error)),
         }
+    }
+
+    /// The time the run had, in whole seconds, rounded up as given.
+    fn timeout_secs(&self) -> u64 {
+        self.timeout.as_millis().div_ceil(1000) as u64
     }
 
     fn not_usable(&mut self, why: &str) -> AppError {
@@ -270,7 +296,7 @@ impl Yoyo {
                     "timeout",
                     format!(
                         "yoyo did not finish within --timeout ({} s) and was stopped",
-                        self.timeout.as_secs()
+                        self.timeout_secs()
                     ),
                 );
                 f.hint = "a step or a Python callable hangs (waiting on a lock, a network call, input?): fix it, or raise --timeout".into();
