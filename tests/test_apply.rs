@@ -636,6 +636,51 @@ fn schema_only_copies_virtual_tables_without_their_shadow_tables() {
     assert_eq!(v["queries"][0]["rows"], serde_json::json!([[0]]), "{v}");
 }
 
+#[test]
+fn queries_may_run_pragmas_that_report_and_never_one_that_sets() {
+    let project = chatbot();
+    let dir = project.path();
+    let run = mc(
+        dir,
+        &[
+            "test-apply",
+            "--engine",
+            "native",
+            "--query",
+            "PRAGMA table_info(users)",
+            "--query",
+            "SELECT name FROM pragma_index_list('messages') WHERE origin = 'c'",
+            "--query",
+            "PRAGMA user_version = 7",
+            "--query",
+            "PRAGMA journal_mode = WAL",
+        ],
+    );
+    run.code(0);
+    let v = run.json();
+    let q = v["queries"].as_array().unwrap();
+    assert!(q[0]["error"].is_null(), "{v}");
+    assert!(
+        q[0]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r[1] == "email"),
+        "{v}"
+    );
+    assert_eq!(
+        q[1]["rows"],
+        serde_json::json!([["idx_messages_conversation_id"]]),
+        "{v}"
+    );
+    for setting in &q[2..] {
+        assert!(
+            setting["error"].as_str().unwrap().starts_with("refused:"),
+            "{v}"
+        );
+    }
+}
+
 /// The schema of `db` as `schema --database` reports it (null when absent).
 fn schema_of(project: &Path, db: &Path) -> serde_json::Value {
     if !db.exists() {

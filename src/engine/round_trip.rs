@@ -278,6 +278,14 @@ pub fn query(db: &Path, sql: &str, deadline: Instant) -> QueryResult {
         AuthAction::Pragma {
             pragma_value: None, ..
         } => Authorization::Allow,
+        // Pragmas whose argument names what to report on, never a setting.
+        AuthAction::Pragma { pragma_name, .. }
+            if REPORTING_PRAGMAS
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(pragma_name)) =>
+        {
+            Authorization::Allow
+        }
         other => {
             *note.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{other:?}"));
             Authorization::Deny
@@ -386,6 +394,21 @@ fn unrecorded_by_hooks(
     f.hint = "a post-apply hook changed yoyo's bookkeeping (_yoyo_migration): yoyo would apply these again next time; leave yoyo's tables to yoyo".into();
     Some(f)
 }
+
+/// Pragmas that take an argument only to say what to report on (a table, an
+/// index, a row limit), so `--query` may run them with one.
+const REPORTING_PRAGMAS: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "foreign_key_check",
+    "integrity_check",
+    "quick_check",
+];
 
 pub fn run(
     runner: &mut dyn Runner,

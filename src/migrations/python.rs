@@ -12,7 +12,11 @@ use super::{ReadError, Step};
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
-    Str { value: String, formatted: bool },
+    Str {
+        value: String,
+        formatted: bool,
+        bytes: bool,
+    },
     Name(String),
     Number,
     Op(char),
@@ -199,6 +203,7 @@ fn tokenize(src: &str) -> Result<Vec<Token>, ReadError> {
                         tok: Tok::Str {
                             value,
                             formatted: prefix.contains('f'),
+                            bytes: prefix.contains('b'),
                         },
                         line: tline,
                         col: tcol,
@@ -635,22 +640,34 @@ impl Parser<'_> {
             Tok::Str { .. } => {
                 let mut s = String::new();
                 let mut formatted = false;
+                let mut is_bytes = false;
                 while let Some(Token {
                     tok:
                         Tok::Str {
                             value,
                             formatted: f,
+                            bytes: b,
                         },
                     ..
                 }) = self.tok()
                 {
                     s.push_str(value);
                     formatted |= *f;
+                    is_bytes |= *b;
                     self.pos += 1;
                 }
                 if formatted {
                     return Ok(Value::Opaque {
                         what: "an f-string".into(),
+                        line: t.line,
+                        col: t.col,
+                    });
+                }
+                // yoyo takes a step that is not a str for a callable, and
+                // calling bytes fails (TypeError): never SQL to it.
+                if is_bytes {
+                    return Ok(Value::Opaque {
+                        what: "a bytes literal (yoyo calls a step that is not a str)".into(),
                         line: t.line,
                         col: t.col,
                     });
@@ -1012,5 +1029,14 @@ mod tests {
         assert_eq!(err.line, 2);
         assert!(err.message.contains('%'), "{}", err.message);
         assert!(read("step(f'CREATE TABLE {x}')").is_err());
+        // yoyo calls a bytes step (TypeError): it is not SQL.
+        for src in [
+            "step(b'CREATE TABLE a (x)')",
+            "step('SELECT 1', rb'SELECT 2')",
+        ] {
+            let err = read(src).unwrap_err();
+            assert_eq!(err.code, "unsupported_step", "{src}");
+            assert!(err.message.contains("bytes"), "{}", err.message);
+        }
     }
 }
