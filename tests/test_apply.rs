@@ -564,6 +564,8 @@ fn a_database_behind_a_link_and_a_stray_shm_are_read_as_sqlite_reads_them() {
         .collect();
     app.execute_batch(&format!(
         "CREATE TABLE _yoyo_migration (migration_hash VARCHAR(64) PRIMARY KEY, migration_id VARCHAR(255), applied_at_utc TIMESTAMP);
+         CREATE TABLE _yoyo_version (version INT NOT NULL PRIMARY KEY, installed_at_utc TIMESTAMP);
+         INSERT INTO _yoyo_version VALUES (2, '2026-01-01 00:00:00');
          INSERT INTO _yoyo_migration VALUES ('{hash}', '{first}', '2026-01-01 00:00:00');"
     ))
     .unwrap();

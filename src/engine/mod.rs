@@ -132,31 +132,46 @@ impl Applied {
     /// a damaged file, a hash that is not text) is an error, never "nothing
     /// applied", which would send every migration at a live database again.
     pub fn read(conn: &Connection) -> Result<Self, crate::error::AppError> {
-        let unreadable = |e: rusqlite::Error| {
+        let unreadable = |e: String| {
             crate::error::AppError::env(
                 "yoyo_state_unreadable",
                 format!("cannot read which migrations are applied (_yoyo_migration): {e}"),
                 "check the database with `sqlite3 DB 'PRAGMA integrity_check; SELECT * FROM _yoyo_migration'`; yoyo cannot read it either",
             )
         };
-        let exists: bool = conn
-            .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '_yoyo_migration'",
-                [],
-                |r| r.get::<_, i64>(0),
-            )
-            .map_err(unreadable)?
-            > 0;
-        if !exists {
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| unreadable(e.to_string()))?;
+        let has = |t: &str| tables.iter().any(|n| n == t);
+        if !has("_yoyo_migration") {
             return Ok(Applied::default());
         }
-        let mut stmt = conn
-            .prepare("SELECT migration_hash, migration_id FROM _yoyo_migration")
-            .map_err(unreadable)?;
-        let hashes = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect::<Result<_, _>>())
-            .map_err(unreadable)?;
+        let hashes = if has("_yoyo_version") {
+            conn.prepare("SELECT migration_hash, migration_id FROM _yoyo_migration")
+                .and_then(|mut stmt| {
+                    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+                        .collect::<Result<_, _>>()
+                })
+                .map_err(|e| unreadable(e.to_string()))?
+        } else {
+            // No _yoyo_version: yoyo takes the table for its first schema
+            // (`id`, `ctime`) and upgrades it, creating _yoyo_log.
+            if has("_yoyo_log") {
+                return Err(unreadable(
+                    "_yoyo_version is missing but _yoyo_log exists, so yoyo's upgrade of its tables fails creating _yoyo_log".into(),
+                ));
+            }
+            conn.prepare("SELECT id, ctime FROM _yoyo_migration")
+                .and_then(|mut stmt| {
+                    stmt.query_map([], |r| {
+                        let id: String = r.get(0)?;
+                        Ok((migration_hash(&id), Some(id)))
+                    })?
+                    .collect::<Result<_, _>>()
+                })
+                .map_err(|e| unreadable(e.to_string()))?
+        };
         Ok(Applied { hashes })
     }
 
