@@ -10,6 +10,7 @@ use crate::error::AppError;
 /// A temporary file beside `path`, created with the mode a plain new file
 /// would get (0666 less the umask), not tempfile's private 0600.
 pub fn temp_beside(dir: &Path) -> Result<tempfile::NamedTempFile, AppError> {
+    remove_stale_temps(dir);
     let mut builder = tempfile::Builder::new();
     builder.prefix(".migration-creator-").suffix(".tmp");
     #[cfg(unix)]
@@ -20,6 +21,33 @@ pub fn temp_beside(dir: &Path) -> Result<tempfile::NamedTempFile, AppError> {
     builder
         .tempfile_in(dir)
         .map_err(|e| AppError::io("create a temporary file in", dir, &e))
+}
+
+/// A temporary file of ours lives for the moment between its write and its
+/// rename; one an hour old was left by a process that was killed (a kill -9
+/// mid-write), and would otherwise be committed with the migrations.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let hour = std::time::Duration::from_secs(3600);
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".migration-creator-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > hour);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Replace `path` with `bytes` atomically, creating parent folders. A new

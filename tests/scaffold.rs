@@ -513,3 +513,36 @@ fn dry_run_spec_templates_and_no_depends() {
         .collect();
     assert!(hidden.is_empty(), "temporary files left: {hidden:?}");
 }
+
+/// A temporary file left in the migrations folder by a scaffold that was
+/// killed mid-write is removed by the next one once it is an hour old; a
+/// fresh one (another scaffold at work) is left alone.
+#[test]
+fn a_killed_scaffolds_temporary_file_is_cleaned_up_later() {
+    let project = crate::support::chatbot();
+    let dir = project.path();
+    let stale = dir.join("migrations/.migration-creator-abc123.tmp");
+    let fresh = dir.join("migrations/.migration-creator-def456.tmp");
+    std::fs::write(&stale, "half a migration").unwrap();
+    std::fs::write(&fresh, "being written").unwrap();
+    let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(two_hours_ago)
+        .unwrap();
+    let v = scaffold(
+        dir,
+        &[
+            "create-index",
+            "--table",
+            "users",
+            "--columns",
+            "created_at",
+        ],
+    );
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(!stale.exists(), "the stale temporary file is still there");
+    assert!(fresh.exists(), "a fresh temporary file was removed");
+}
