@@ -7,7 +7,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
-use crate::support::{bin, chatbot, mc, mc_with_home, venv, write, Run};
+use crate::support::{bin, chatbot, mc, mc_with_home, venv, write, yoyo_apply, Run};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -456,18 +456,7 @@ fn the_database_is_the_file_the_real_yoyo_opens() {
         let project = chatbot();
         let dir = project.path();
         std::fs::create_dir_all(dir.join("instance")).unwrap();
-        let status = Command::new(venv().join("bin/yoyo"))
-            .args([
-                "apply",
-                "--batch",
-                "--no-config-file",
-                "--database",
-                url,
-                "migrations",
-            ])
-            .current_dir(dir)
-            .status()
-            .unwrap();
+        let status = yoyo_apply(dir, url).status;
         assert!(status.success(), "{url}");
         assert!(
             dir.join(file).is_file(),
@@ -514,18 +503,7 @@ fn yoyos_first_schema_is_read_as_yoyo_upgrades_it() {
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert_eq!(c.pending, Some(all[1..].to_vec()));
     // The real yoyo upgrades the table and applies exactly those.
-    let out = Command::new(venv().join("bin/yoyo"))
-        .args([
-            "apply",
-            "--batch",
-            "--no-config-file",
-            "--database",
-            "sqlite:///instance/chatbot.db",
-            "migrations",
-        ])
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let out = yoyo_apply(dir, "sqlite:///instance/chatbot.db");
     assert!(
         out.status.success(),
         "{}",
@@ -541,18 +519,7 @@ fn yoyos_first_schema_is_read_as_yoyo_upgrades_it() {
     let (_, c) = context(dir, &[]);
     assert_eq!(c.pending, None);
     assert_eq!(c.warnings[0].code, "yoyo_state_unreadable");
-    let out = Command::new(venv().join("bin/yoyo"))
-        .args([
-            "apply",
-            "--batch",
-            "--no-config-file",
-            "--database",
-            "sqlite:///instance/chatbot.db",
-            "migrations",
-        ])
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let out = yoyo_apply(dir, "sqlite:///instance/chatbot.db");
     assert!(
         !out.status.success(),
         "yoyo applied a database it cannot upgrade"

@@ -99,22 +99,31 @@ pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-/// Apply `dir/migrations` to `dir/instance/chatbot.db` with the real yoyo:
-/// the developer's database, up to date.
-pub fn yoyo_apply_to_instance(dir: &Path) {
-    let status = std::process::Command::new(venv().join("bin/yoyo"))
+/// Apply `dir/migrations` to `url` with the real yoyo, from `dir`.
+pub fn yoyo_apply(dir: &Path, url: &str) -> std::process::Output {
+    std::process::Command::new(venv().join("bin/yoyo"))
         .args([
             "apply",
             "--batch",
             "--no-config-file",
             "--database",
-            "sqlite:///instance/chatbot.db",
+            url,
             "migrations",
         ])
         .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(status.success(), "yoyo apply failed");
+        .output()
+        .unwrap()
+}
+
+/// Apply `dir/migrations` to `dir/instance/chatbot.db` with the real yoyo:
+/// the developer's database, up to date.
+pub fn yoyo_apply_to_instance(dir: &Path) {
+    let out = yoyo_apply(dir, "sqlite:///instance/chatbot.db");
+    assert!(
+        out.status.success(),
+        "yoyo apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Split a shell command line as a shell would (double and single quotes,

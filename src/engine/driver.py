@@ -239,6 +239,19 @@ def describe(error):
     return "%s: %s" % (type(error).__name__, text) if text else type(error).__name__
 
 
+def done_failed(migration, step, sql, error):
+    emit(
+        "done",
+        ok=False,
+        migration=migration,
+        step=step,
+        sql=sql,
+        error=error,
+        refused=STATE["refused"],
+        touched=sorted(STATE["touched"]),
+    )
+
+
 def main():
     try:
         backend = get_backend("sqlite:///" + SCRATCH)
@@ -290,32 +303,19 @@ def main():
                 raise ValueError("unknown command %r" % op)
         except BaseException as e:
             step, sql = STATE["failed"] or STATE["current"] or (None, None)
-            emit(
-                "done",
-                ok=False,
-                migration=migration,
-                step=step,
-                sql=sql,
-                error=describe(e),
-                refused=STATE["refused"],
-                touched=sorted(STATE["touched"]),
-            )
+            done_failed(migration, step, sql, describe(e))
             continue
         if STATE["refused"] is not None:
             # The migration went on without what the seal refused (an
             # ignore_errors step, an exception a callable caught): against
             # the real database it would have reached another file.
             step, sql = STATE["refused_at"] or (None, None)
-            emit(
-                "done",
-                ok=False,
-                migration=migration,
-                step=step,
-                sql=sql,
-                error="%s was refused, and the migration went on without it "
+            done_failed(
+                migration,
+                step,
+                sql,
+                "%s was refused, and the migration went on without it "
                 "(ignore_errors, or an exception it caught)" % STATE["refused"],
-                refused=STATE["refused"],
-                touched=sorted(STATE["touched"]),
             )
             continue
         emit("done", ok=True, touched=sorted(STATE["touched"]))
