@@ -938,3 +938,47 @@ fn rarer_manifests_and_agents() {
     assert_eq!(codes_of(&r, "agents/n.md"), ["plugin_agent_name_style"]);
     assert_eq!(loaded_agents(&r), ["p:42"]);
 }
+
+/// The README's plugin example is what `validate` prints for it.
+#[test]
+fn the_readmes_plugin_example_is_what_validate_prints() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("my-plugin");
+    write(
+        &dir.join(".claude-plugin/plugin.json"),
+        "{\n  \"name\": \"my-plugin\",\n  \"version\": \"1.0.0\",\n  \"description\": \"Review helpers.\",\n  \"author\": {\"name\": \"A. Author\"},\n  \"keywrods\": [\"review\"]\n}\n",
+    );
+    write(
+        &dir.join("agents/review/security.md"),
+        "---\nname: security\ndescription: Use to review a change for security problems.\npermissionMode: plan\n---\nYou review changes for security problems.\n",
+    );
+    write(
+        &dir.join("agents/summary.md"),
+        "You summarise a pull request.\n",
+    );
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let expected = readme
+        .split("$ migration-creator validate my-plugin\n")
+        .nth(1)
+        .expect("the README shows validate on my-plugin")
+        .split("\n```")
+        .next()
+        .unwrap();
+    let run = mc(tmp.path(), &["validate", "my-plugin"]);
+    run.code(0);
+    assert_eq!(run.stdout.trim_end(), expected.trim_end());
+    let (_, r) = validate_json(tmp.path(), &["my-plugin"]);
+    let shown: Value = serde_json::from_str(&format!(
+        "{{{}}}",
+        readme
+            .split("```json\n\"plugins\": ")
+            .nth(1)
+            .expect("the README shows the plugins list")
+            .split("\n```")
+            .next()
+            .map(|b| format!("\"plugins\": {b}"))
+            .unwrap()
+    ))
+    .unwrap();
+    assert_eq!(shown["plugins"], r["plugins"]);
+}
