@@ -982,3 +982,18 @@ fn the_readmes_plugin_example_is_what_validate_prints() {
     .unwrap();
     assert_eq!(shown["plugins"], r["plugins"]);
 }
+
+#[test]
+fn a_folder_of_plugins_checks_each_as_a_plugin() {
+    let (code, r) = validate_json(&repo_root(), &[FIXTURES]);
+    assert_eq!(code, 1);
+    assert_eq!(r["plugins"].as_array().unwrap().len(), case_dirs().len());
+    let reviewer = r["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == format!("{FIXTURES}/no-frontmatter/agents/reviewer.md"))
+        .unwrap();
+    assert_eq!(reviewer["loads"], true, "{reviewer:#}");
+    assert_eq!(reviewer["name"], "no-frontmatter:reviewer");
+}

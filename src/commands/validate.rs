@@ -137,7 +137,20 @@ pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateR
         }
         let meta = std::fs::metadata(path);
         match meta {
-            Ok(m) if m.is_dir() => walk(root, path, &mut files, &mut io_problem),
+            Ok(m) if m.is_dir() => {
+                let mut found = Vec::new();
+                walk(root, path, &mut files, &mut found, &mut io_problem);
+                for plugin_root in found {
+                    if !plugins
+                        .iter()
+                        .any(|p| p.path == display_relative(root, &plugin_root))
+                    {
+                        let checked = plugin::check(&plugin_root);
+                        io_problem |= checked.io_problem;
+                        plugins.push(add_plugin(root, checked, &mut files));
+                    }
+                }
+            }
             Ok(_) => match agent_kind(path) {
                 AgentKind::Agent | AgentKind::WrongExtension => {
                     files.push(check_file(root, path, &mut io_problem))
@@ -319,9 +332,27 @@ impl FileReport {
     }
 }
 
-fn walk(root: &Path, dir: &Path, files: &mut Vec<FileReport>, io_problem: &mut bool) {
-    for entry in WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+/// Walk `dir` for agent files; a plugin folder met on the way is not walked
+/// but added to `plugin_roots`, to be checked as a plugin.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    files: &mut Vec<FileReport>,
+    plugin_roots: &mut Vec<PathBuf>,
+    io_problem: &mut bool,
+) {
+    let mut it = WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = it.next() {
         match entry {
+            Ok(e)
+                if e.file_type().is_dir() && e.depth() > 0 && plugin::is_plugin_root(e.path()) =>
+            {
+                plugin_roots.push(e.path().to_path_buf());
+                it.skip_current_dir();
+            }
             Ok(e) if e.file_type().is_file() => {
                 if agent_kind(e.path()) != AgentKind::Other {
                     files.push(check_file(root, e.path(), io_problem));
