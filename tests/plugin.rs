@@ -92,8 +92,15 @@ fn the_plugin_agent_validates_strictly() {
     );
     run.code(0);
     let v = run.json();
-    assert_eq!(v["files"][0]["name"], "migration-creator");
-    assert_eq!(v["files"][0]["diagnostics"], serde_json::json!([]));
+    // A file of the plugin checks the plugin: its manifest and its agent.
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{v:#}");
+    assert_eq!(files[0]["path"], ".claude-plugin/plugin.json");
+    assert_eq!(files[1]["path"], assets::PLUGIN_AGENT);
+    assert_eq!(files[1]["name"], "migration-creator:migration-creator");
+    assert!(files
+        .iter()
+        .all(|f| f["diagnostics"] == serde_json::json!([])));
 }
 
 /// The real client, 2.1.332: `MIGRATION_CREATOR_CLAUDE`, else what
