@@ -22,6 +22,17 @@ type Case = (
 
 const EXPECTED: &[Case] = &[
     (
+        "agent-name-number",
+        &[
+            (
+                ".claude-plugin/plugin.json",
+                true,
+                &["plugin_missing_metadata"],
+            ),
+            ("agents/numbered.md", true, &["plugin_agent_name_style"]),
+        ],
+    ),
+    (
         "agents-escape",
         &[(
             ".claude-plugin/plugin.json",
@@ -195,6 +206,21 @@ const EXPECTED: &[Case] = &[
         ],
     ),
     (
+        "metadata-wrong-types",
+        &[
+            (
+                ".claude-plugin/plugin.json",
+                true,
+                &[
+                    "plugin_ignored_field",
+                    "plugin_ignored_field",
+                    "plugin_unknown_field",
+                ],
+            ),
+            ("agents/helper.md", true, &[]),
+        ],
+    ),
+    (
         "name-colon",
         &[
             (
@@ -203,6 +229,17 @@ const EXPECTED: &[Case] = &[
                 &["plugin_missing_metadata", "plugin_invalid_name"],
             ),
             ("agents/helper.md", false, &["plugin_not_loaded"]),
+        ],
+    ),
+    (
+        "name-not-kebab",
+        &[
+            (
+                ".claude-plugin/plugin.json",
+                true,
+                &["plugin_missing_metadata", "plugin_name_style"],
+            ),
+            ("agents/helper.md", true, &[]),
         ],
     ),
     (
