@@ -92,14 +92,21 @@ fn the_plugin_agent_validates_strictly() {
     );
     run.code(0);
     let v = run.json();
-    assert_eq!(v["files"][0]["name"], "migration-creator");
-    assert_eq!(v["files"][0]["diagnostics"], serde_json::json!([]));
+    // A file of the plugin checks the plugin: its manifest and its agent.
+    let files = v["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2, "{v:#}");
+    assert_eq!(files[0]["path"], ".claude-plugin/plugin.json");
+    assert_eq!(files[1]["path"], assets::PLUGIN_AGENT);
+    assert_eq!(files[1]["name"], "migration-creator:migration-creator");
+    assert!(files
+        .iter()
+        .all(|f| f["diagnostics"] == serde_json::json!([])));
 }
 
 /// The real client, 2.1.332: `MIGRATION_CREATOR_CLAUDE`, else what
 /// `scripts/test-all.sh` installs with npm into `.tools/claude-code/`. Tests
 /// that need it fail, never skip, when it is missing.
-fn claude() -> PathBuf {
+pub(crate) fn claude() -> PathBuf {
     let bin = std::env::var_os("MIGRATION_CREATOR_CLAUDE")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join(".tools/claude-code/node_modules/.bin/claude"));
@@ -118,7 +125,7 @@ fn claude() -> PathBuf {
 
 /// The client, offline: an empty HOME, no update checks, and the model API
 /// pointed at `api` (a loopback stand-in) with a dummy key.
-fn client(home: &Path, api: Option<&str>) -> Command {
+pub(crate) fn client(home: &Path, api: Option<&str>) -> Command {
     let mut cmd = Command::new(claude());
     cmd.env("HOME", home)
         .env("DISABLE_AUTOUPDATER", "1")
@@ -131,7 +138,7 @@ fn client(home: &Path, api: Option<&str>) -> Command {
     cmd
 }
 
-fn output(cmd: &mut Command) -> (bool, String, String) {
+pub(crate) fn output(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().expect("run claude");
     (
         out.status.success(),
@@ -232,7 +239,7 @@ impl Api {
 }
 
 /// One session (`claude -p hi`) in `project`; the agents it offered the model.
-fn session_agents(project: &Path, home: &Path, extra: &[&str]) -> Vec<String> {
+pub(crate) fn session_agents(project: &Path, home: &Path, extra: &[&str]) -> Vec<String> {
     let api = Api::start();
     let mut cmd = client(home, Some(&api.url));
     cmd.args(extra).args(["-p", "hi"]).current_dir(project);

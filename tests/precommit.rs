@@ -212,3 +212,36 @@ fn readmes_local_hook(runner: Runner) {
         "{text}"
     );
 }
+
+#[test]
+#[ignore = "needs pre-commit and prek from the virtualenv; scripts/test-all.sh runs it"]
+fn the_hook_runs_on_a_changed_plugin_manifest() {
+    for runner in [Runner::PreCommit, Runner::Prek] {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q"]);
+        write(
+            &dir.join(".claude-plugin/plugin.json"),
+            "{\"name\": \"demo\", \"version\": \"1.0.0\",}\n",
+        );
+        write(
+            &dir.join("agents/helper.md"),
+            "---\nname: helper\ndescription: Helps.\n---\nYou help.\n",
+        );
+        git(dir, &["add", "."]);
+        let (ok, out) = try_repo(runner, dir, &[".claude-plugin/plugin.json"]);
+        assert!(!ok, "a broken manifest fails the commit:\n{out}");
+        assert!(
+            out.contains(".claude-plugin/plugin.json:1:37: error[plugin_json_syntax]"),
+            "{out}"
+        );
+        write(
+            &dir.join(".claude-plugin/plugin.json"),
+            "{\"name\": \"demo\", \"version\": \"1.0.0\", \"description\": \"d\", \"author\": {\"name\": \"t\"}}\n",
+        );
+        git(dir, &["add", "."]);
+        let (ok, out) = try_repo(runner, dir, &[".claude-plugin/plugin.json"]);
+        assert!(ok, "a valid plugin passes:\n{out}");
+        assert!(out.contains("validate Claude Code agent files"), "{out}");
+    }
+}

@@ -24,4 +24,5 @@ mod scaffold;
 mod scaffold_kinds;
 mod schema;
 mod validate;
+mod validate_plugin;
 mod yoyo;

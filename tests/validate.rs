@@ -11,6 +11,10 @@ use crate::support::{mc, repo_root, write};
 struct Report {
     ok: bool,
     files: Vec<FileReport>,
+    /// Only when a plugin was checked (tests/validate_plugin.rs).
+    #[serde(default)]
+    #[allow(dead_code)]
+    plugins: Vec<serde_json::Value>,
     summary: Summary,
 }
 
@@ -20,6 +24,9 @@ struct FileReport {
     path: String,
     name: Option<String>,
     loads: bool,
+    /// Only for a plugin's manifest and agents.
+    #[serde(default)]
+    plugin: Option<String>,
     diagnostics: Vec<Diag>,
 }
 
@@ -134,7 +141,10 @@ fn every_rule_code_in_the_readme_is_exercised() {
     let expected =
         std::fs::read_to_string(repo_root().join("tests/fixtures/agent-files/expected.tsv"))
             .unwrap();
-    let this_file = include_str!("validate.rs");
+    let this_file = concat!(
+        include_str!("validate.rs"),
+        include_str!("validate_plugin.rs")
+    );
     let mut codes = 0;
     for row in section.lines().filter(|l| l.starts_with("| `")) {
         let code = row.split('`').nth(1).unwrap();
@@ -414,8 +424,16 @@ fn the_shipped_agent_and_the_dogfood_copy_are_clean() {
         paths,
         [
             ".claude/agents/migration-creator.md",
+            ".claude-plugin/plugin.json",
             "agents/migration-creator.md"
         ]
     );
+    // The repository is a plugin: its agents/ folder is the plugin's.
+    assert_eq!(r.files[2].plugin.as_deref(), Some("migration-creator"));
+    assert_eq!(
+        r.files[2].name.as_deref(),
+        Some("migration-creator:migration-creator")
+    );
+    assert_eq!(r.files[0].plugin, None);
     assert!(r.files.iter().all(|f| f.diagnostics.is_empty()), "{r:?}");
 }

@@ -98,6 +98,46 @@ pub const RULES: &[Rule] = &[
         doc: "a path on the command line does not exist (exit 2)",
     },
     Rule {
+        code: "plugin_json_syntax",
+        severity: Severity::Error,
+        doc: "`.claude-plugin/plugin.json` is not JSON (trailing commas and comments included): the client refuses the plugin; reported at the JSON line and column",
+    },
+    Rule {
+        code: "plugin_manifest_not_object",
+        severity: Severity::Error,
+        doc: "plugin.json is a list, a string or a number, not an object: the plugin is refused",
+    },
+    Rule {
+        code: "plugin_missing_name",
+        severity: Severity::Error,
+        doc: "plugin.json has no `name`, or it is empty or not a string: the plugin is refused",
+    },
+    Rule {
+        code: "plugin_invalid_name",
+        severity: Severity::Error,
+        doc: "the plugin `name` holds spaces, `:`, `@`, `/`, `\\` or control characters: the plugin is refused (loaded by path, as with `--plugin-dir`)",
+    },
+    Rule {
+        code: "plugin_invalid_field",
+        severity: Severity::Error,
+        doc: "`version` is not a string, or `agents` is not a path or a list of paths: the plugin is refused",
+    },
+    Rule {
+        code: "plugin_agents_path",
+        severity: Severity::Error,
+        doc: "a path in `agents` does not start with `./`, does not end in `.md` (folders are refused too), or climbs out with `..`: the plugin is refused",
+    },
+    Rule {
+        code: "plugin_agents_path_missing",
+        severity: Severity::Error,
+        doc: "a path in `agents` names no file: the plugin loads without it, and `claude plugin validate` fails",
+    },
+    Rule {
+        code: "plugin_not_loaded",
+        severity: Severity::Error,
+        doc: "an agent of a plugin whose manifest has errors: the client loads none of the plugin's agents",
+    },
+    Rule {
         code: "lenient_yaml",
         severity: Severity::Warning,
         doc: "the YAML parses only through the client's lenient retry (for example `description: Triggers on: 'x'`, or tab indentation); other tools reject it",
@@ -198,6 +238,41 @@ pub const RULES: &[Rule] = &[
         doc: "a symbolic link points at nothing",
     },
     Rule {
+        code: "plugin_agents_folder_ignored",
+        severity: Severity::Warning,
+        doc: "the manifest sets `agents`, which replaces the default `agents/` folder: the folder's other files are not loaded (`\"agents\": []` loads none)",
+    },
+    Rule {
+        code: "plugin_ignored_field",
+        severity: Severity::Warning,
+        doc: "a metadata field of plugin.json has the wrong type (`author` as a string, `keywords` not a list of strings, `homepage` not a URL, ...): the client drops it and loads the plugin; `claude plugin validate` fails",
+    },
+    Rule {
+        code: "plugin_unknown_field",
+        severity: Severity::Warning,
+        doc: "a field plugin.json does not have, with a did-you-mean (`agnets` → `agents`), or one that belongs in marketplace.json (`category`, `tags`, `source`, `strict`, `id`)",
+    },
+    Rule {
+        code: "plugin_frontmatter_ignored",
+        severity: Severity::Warning,
+        doc: "a plugin agent without frontmatter, or whose frontmatter is unclosed, broken YAML or not a mapping: it still loads, under its file name, with the description `Agent from PLUGIN plugin`",
+    },
+    Rule {
+        code: "plugin_default_description",
+        severity: Severity::Warning,
+        doc: "a plugin agent with no usable `description` (nor `when_to_use`, `when-to-use`): it loads with the description `Agent from PLUGIN plugin`",
+    },
+    Rule {
+        code: "plugin_ignored_key",
+        severity: Severity::Warning,
+        doc: "a plugin agent sets `permissionMode`, `hooks`, `mcpServers`, `initialPrompt`, `observer`, `observerMessage` or `observeSubagents` (or hooks outside `hooks`): ignored in plugin agents",
+    },
+    Rule {
+        code: "plugin_name_ignored",
+        severity: Severity::Warning,
+        doc: "a plugin agent's `name` is over 256 characters: the client uses the file name instead",
+    },
+    Rule {
         code: "name_style",
         severity: Severity::Note,
         doc: "`name` has capitals, `_` or spaces (the docs ask for lowercase and hyphens)",
@@ -211,6 +286,31 @@ pub const RULES: &[Rule] = &[
         code: "not_an_agent_file",
         severity: Severity::Note,
         doc: "a file named on the command line is not Markdown",
+    },
+    Rule {
+        code: "plugin_name_style",
+        severity: Severity::Note,
+        doc: "the plugin `name` is not kebab-case (marketplaces ask for lowercase letters, digits and hyphens)",
+    },
+    Rule {
+        code: "plugin_missing_metadata",
+        severity: Severity::Note,
+        doc: "plugin.json has no `version`, `description` or `author` (`claude plugin validate` warns)",
+    },
+    Rule {
+        code: "plugin_agent_name_from_file",
+        severity: Severity::Note,
+        doc: "a plugin agent has no `name`: it is named after its file (`PLUGIN:FILE`)",
+    },
+    Rule {
+        code: "plugin_agent_name_style",
+        severity: Severity::Note,
+        doc: "a plugin agent's `name` is not a string, contains `:` (its full name then reads like a subfolder's) or starts with `-`: it loads from a plugin, not from `.claude/agents/`",
+    },
+    Rule {
+        code: "plugin_extension_case",
+        severity: Severity::Note,
+        doc: "a plugin agent ending in `.MD` or `.Md`: it loads from a plugin (named `FILE.MD` when it has no `name`), but not from `.claude/agents/`",
     },
 ];
 
@@ -244,6 +344,7 @@ mod tests {
         let sources = [
             include_str!("rules.rs"),
             include_str!("../commands/validate.rs"),
+            include_str!("plugin.rs"),
         ];
         let mut seen = 0;
         for src in sources {

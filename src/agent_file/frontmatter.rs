@@ -33,6 +33,9 @@ const INSPECTED_KEYS: &[&str] = &[
     "isolation",
     "background",
     "hooks",
+    // What a plugin agent reads for its description.
+    "when_to_use",
+    "when-to-use",
 ];
 
 /// A YAML value, as far as the rules need one.

@@ -1,4 +1,5 @@
-//! `validate [PATH...]`: check agent files as Claude Code 2.1.332 loads them.
+//! `validate [PATH...]`: check agent files as Claude Code 2.1.332 loads them,
+//! and plugins (a folder with `.claude-plugin/plugin.json`) as it loads plugins.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -7,7 +8,7 @@ use serde::Serialize;
 use walkdir::WalkDir;
 
 use crate::agent_file::frontmatter::MAX_AGENT_FILE_BYTES;
-use crate::agent_file::rules;
+use crate::agent_file::{plugin, rules};
 use crate::cli::ValidateArgs;
 use crate::config::{self, display_relative};
 use crate::diagnostic::{
@@ -21,6 +22,9 @@ use crate::output::{Printer, Report, Style};
 pub struct ValidateReport {
     pub ok: bool,
     pub files: Vec<FileReport>,
+    /// The plugins checked, with the agents the client lists for each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginReport>,
     pub summary: Summary,
     #[serde(skip)]
     pub io_problem: bool,
@@ -33,15 +37,36 @@ pub struct ValidateReport {
 #[derive(Debug, Serialize)]
 pub struct FileReport {
     pub path: String,
-    /// The agent's name, when the file has a valid one.
+    /// The agent's name, when the file has a valid one; for a plugin's agent
+    /// the full `plugin:agent` name, for its manifest the plugin's name.
     pub name: Option<String>,
-    /// Whether Claude Code loads (and can spawn) this agent: no errors.
+    /// Whether Claude Code loads (and can spawn) this agent: no errors. For
+    /// a plugin's manifest: whether the client loads the plugin.
     pub loads: bool,
+    /// The plugin the file belongs to (its manifest or one of its agents).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
     pub diagnostics: Vec<Diagnostic>,
     #[serde(skip)]
     source: Option<String>,
     #[serde(skip)]
     abs: PathBuf,
+    /// Part of a plugin: judged by `plugin`, not by folder scopes.
+    #[serde(skip)]
+    in_plugin: bool,
+    /// `loads` as decided by the check, not by the file's own errors.
+    #[serde(skip)]
+    fixed_loads: Option<bool>,
+}
+
+/// One plugin: where it is, whether it loads, and its agents as the client
+/// lists them (`plugin:agent`).
+#[derive(Debug, Serialize)]
+pub struct PluginReport {
+    pub path: String,
+    pub name: Option<String>,
+    pub loads: bool,
+    pub agents: Vec<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -66,7 +91,13 @@ pub fn run(
         ));
     }
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
-        let defaults: Vec<PathBuf> = [root.join(".claude").join("agents"), root.join("agents")]
+        // A plugin root's agents/ folder is the plugin's: check it as such.
+        let agents = if plugin::is_plugin_root(&root) {
+            root.clone()
+        } else {
+            root.join("agents")
+        };
+        let defaults: Vec<PathBuf> = [root.join(".claude").join("agents"), agents]
             .into_iter()
             .filter(|p| p.is_dir())
             .collect();
@@ -90,11 +121,36 @@ pub fn run(
 /// relative to `root` when inside it.
 pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateReport {
     let mut files = Vec::new();
+    let mut plugins: Vec<PluginReport> = Vec::new();
     let mut io_problem = false;
     for path in paths {
+        if let Some(plugin_root) = plugin_for(path) {
+            if !plugins
+                .iter()
+                .any(|p| p.path == display_relative(root, &plugin_root))
+            {
+                let checked = plugin::check(&plugin_root);
+                io_problem |= checked.io_problem;
+                plugins.push(add_plugin(root, checked, &mut files));
+            }
+            continue;
+        }
         let meta = std::fs::metadata(path);
         match meta {
-            Ok(m) if m.is_dir() => walk(root, path, &mut files, &mut io_problem),
+            Ok(m) if m.is_dir() => {
+                let mut found = Vec::new();
+                walk(root, path, &mut files, &mut found, &mut io_problem);
+                for plugin_root in found {
+                    if !plugins
+                        .iter()
+                        .any(|p| p.path == display_relative(root, &plugin_root))
+                    {
+                        let checked = plugin::check(&plugin_root);
+                        io_problem |= checked.io_problem;
+                        plugins.push(add_plugin(root, checked, &mut files));
+                    }
+                }
+            }
             Ok(_) => match agent_kind(path) {
                 AgentKind::Agent | AgentKind::WrongExtension => {
                     files.push(check_file(root, path, &mut io_problem))
@@ -144,7 +200,9 @@ pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateR
     for f in &mut files {
         f.diagnostics
             .sort_by_key(|d| (d.line, d.column, d.severity));
-        f.loads = !f.diagnostics.iter().any(|d| d.severity == Severity::Error);
+        f.loads = f
+            .fixed_loads
+            .unwrap_or_else(|| !f.diagnostics.iter().any(|d| d.severity == Severity::Error));
         for d in &f.diagnostics {
             match d.severity {
                 Severity::Error => summary.errors += 1,
@@ -157,9 +215,87 @@ pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateR
     ValidateReport {
         ok,
         files,
+        plugins,
         summary,
         io_problem,
         strict,
+    }
+}
+
+/// The plugin `path` is checked as: a plugin root, its manifest, or a file
+/// or folder inside a plugin's agents (the default folder or one the
+/// manifest names).
+fn plugin_for(path: &Path) -> Option<PathBuf> {
+    if path.is_dir() && plugin::is_plugin_root(path) {
+        return Some(path.to_path_buf());
+    }
+    if let Some(root) = plugin::root_of_manifest(path) {
+        return plugin::is_plugin_root(&root).then_some(root);
+    }
+    let owner = path
+        .ancestors()
+        .skip(1)
+        .find(|a| plugin::is_plugin_root(a))?;
+    if path.starts_with(owner.join("agents")) {
+        return Some(owner.to_path_buf());
+    }
+    let checked = plugin::check(owner);
+    checked
+        .agents
+        .iter()
+        .any(|a| a.path == path)
+        .then(|| owner.to_path_buf())
+}
+
+/// Add a checked plugin's manifest and agents to `files`; its summary.
+fn add_plugin(
+    root: &Path,
+    checked: plugin::CheckedPlugin,
+    files: &mut Vec<FileReport>,
+) -> PluginReport {
+    let name = checked.name.clone();
+    files.push(FileReport {
+        path: display_relative(root, &checked.manifest.path),
+        name: checked.manifest.name.clone(),
+        loads: checked.loads,
+        plugin: name.clone(),
+        diagnostics: checked.manifest.diagnostics.clone(),
+        source: checked.manifest.text.clone(),
+        abs: checked.manifest.path.clone(),
+        in_plugin: true,
+        fixed_loads: Some(checked.loads),
+    });
+    let mut listed: Vec<String> = Vec::new();
+    for a in &checked.agents {
+        // Duplicates load once: the client keeps one of them.
+        let only_duplicate = a
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .all(|d| d.code == "duplicate_name");
+        if let Some(n) = &a.name {
+            if only_duplicate && !listed.contains(n) {
+                listed.push(n.clone());
+            }
+        }
+        files.push(FileReport {
+            path: display_relative(root, &a.path),
+            name: a.name.clone(),
+            loads: !a.has_errors(),
+            plugin: name.clone(),
+            diagnostics: a.diagnostics.clone(),
+            source: a.text.clone(),
+            abs: a.path.clone(),
+            in_plugin: true,
+            fixed_loads: None,
+        });
+    }
+    listed.sort();
+    PluginReport {
+        path: display_relative(root, &checked.root),
+        name,
+        loads: checked.loads,
+        agents: listed,
     }
 }
 
@@ -186,16 +322,37 @@ impl FileReport {
             path: display_relative(root, path),
             name: None,
             loads: d.severity != Severity::Error,
+            plugin: None,
             diagnostics: vec![d],
             source: None,
             abs: path.to_path_buf(),
+            in_plugin: false,
+            fixed_loads: None,
         }
     }
 }
 
-fn walk(root: &Path, dir: &Path, files: &mut Vec<FileReport>, io_problem: &mut bool) {
-    for entry in WalkDir::new(dir).follow_links(true).sort_by_file_name() {
+/// Walk `dir` for agent files; a plugin folder met on the way is not walked
+/// but added to `plugin_roots`, to be checked as a plugin.
+fn walk(
+    root: &Path,
+    dir: &Path,
+    files: &mut Vec<FileReport>,
+    plugin_roots: &mut Vec<PathBuf>,
+    io_problem: &mut bool,
+) {
+    let mut it = WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter();
+    while let Some(entry) = it.next() {
         match entry {
+            Ok(e)
+                if e.file_type().is_dir() && e.depth() > 0 && plugin::is_plugin_root(e.path()) =>
+            {
+                plugin_roots.push(e.path().to_path_buf());
+                it.skip_current_dir();
+            }
             Ok(e) if e.file_type().is_file() => {
                 if agent_kind(e.path()) != AgentKind::Other {
                     files.push(check_file(root, e.path(), io_problem));
@@ -318,9 +475,12 @@ fn check_file(root: &Path, path: &Path, io_problem: &mut bool) -> FileReport {
         path: display_relative(root, path),
         loads: !checked.has_errors(),
         name: checked.name,
+        plugin: None,
         diagnostics: checked.diagnostics,
         source: Some(checked.text),
         abs: path.to_path_buf(),
+        in_plugin: false,
+        fixed_loads: None,
     }
 }
 
@@ -341,7 +501,7 @@ fn scope_of(path: &Path) -> PathBuf {
 fn check_duplicate_names(root: &Path, files: &mut [FileReport]) {
     let mut scopes: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for (i, f) in files.iter().enumerate() {
-        if f.name.is_some() && f.loads {
+        if f.name.is_some() && f.loads && !f.in_plugin {
             scopes.entry(scope_of(&f.abs)).or_default().push(i);
         }
     }
