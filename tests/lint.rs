@@ -1209,3 +1209,84 @@ fn the_readme_rules_table_matches_the_code() {
         .collect();
     assert_eq!(rows, code);
 }
+
+/// The 1-based steps `code` is reported for in `file`.
+fn steps_of(v: &serde_json::Value, file: &str, code: &str) -> Vec<u64> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"].as_str().unwrap().ends_with(file) && f["code"] == code)
+        .map(|f| f["step"].as_u64().unwrap_or(0))
+        .collect()
+}
+
+/// A `#` comment at the end of a multi-line `step(...)` call (or an SQL
+/// comment after a statement's `;`) covers that step, never the next one.
+#[test]
+fn a_trailing_suppression_covers_its_own_step_only() {
+    let closing = "from yoyo import step\n\nsteps = [\n    step(\n        \"DROP TABLE posts\",\n        \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\",\n    ),  # migration-creator: ignore drops_table -- archived in 0001\n    step(\"DROP TABLE users\", \"CREATE TABLE users (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let last_arg = "from yoyo import step\n\nsteps = [\n    step(\"DROP TABLE posts\",\n         \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),  # migration-creator: ignore drops_table -- archived in 0001\n    step(\"DROP TABLE users\", \"CREATE TABLE users (id INTEGER PRIMARY KEY)\"),\n]\n";
+    for text in [closing, last_arg] {
+        let (v, _) = lint(&[("0002_x.py", text)], &[]);
+        assert_eq!(steps_of(&v, "0002_x.py", "drops_table"), [2], "{v:#}");
+        assert_eq!(codes(&v, "0002_x.py"), ["drops_table"], "{v:#}");
+        assert_eq!(v["suppressed"], 1, "{v:#}");
+    }
+    // An own-line comment between the arguments covers its step too.
+    let between = "from yoyo import step\n\nsteps = [\n    step(\n        \"DROP TABLE posts\",\n        # migration-creator: ignore drops_table -- archived in 0001\n        \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\",\n    ),\n    step(\"DROP TABLE users\", \"CREATE TABLE users (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let (v, _) = lint(&[("0002_x.py", between)], &[]);
+    assert_eq!(steps_of(&v, "0002_x.py", "drops_table"), [2], "{v:#}");
+
+    let sql = "DROP TABLE posts; -- migration-creator: ignore drops_table -- archived in 0001\nDROP TABLE users;\n";
+    let (v, _) = lint(
+        &[
+            ("0002_x.sql", sql),
+            (
+                "0002_x.rollback.sql",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY);\nCREATE TABLE posts (id INTEGER PRIMARY KEY);\n",
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(steps_of(&v, "0002_x.sql", "drops_table"), [2], "{v:#}");
+    assert_eq!(v["suppressed"], 1, "{v:#}");
+}
+
+/// Text that looks like a suppression inside a docstring, a Python string
+/// that is not step SQL, or an SQL string literal is not a comment.
+#[test]
+fn suppression_text_in_strings_is_not_a_suppression() {
+    let docstring = "\"\"\"Drop posts.\n\nTo keep a drop quiet, write\n# migration-creator: ignore-file drops_table -- why\nor -- migration-creator: ignore-file drops_table -- why\n\"\"\"\nfrom yoyo import step\n\nsteps = [\n    step(\"DROP TABLE posts\", \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let literal = "from yoyo import step\n\nsteps = [\n    step(\"INSERT INTO posts (title) VALUES ('-- migration-creator: ignore-file drops_table -- doc')\", \"DELETE FROM posts\"),\n    step(\"DROP TABLE posts\", \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let help = "from yoyo import step\n\nHELP = '# migration-creator: ignore-file drops_table -- doc'\n\nsteps = [\n    step(\"DROP TABLE posts\", \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),\n]\n";
+    for text in [docstring, literal, help] {
+        let (v, _) = lint(&[("0002_x.py", text)], &[]);
+        let found = codes(&v, "0002_x.py");
+        assert!(found.contains(&"drops_table".to_string()), "{v:#}");
+        assert!(
+            !found.iter().any(|c| c.contains("ignore")),
+            "a string was read as a suppression: {v:#}"
+        );
+        assert_eq!(v["suppressed"], 0, "{v:#}");
+    }
+    let sql = "INSERT INTO posts (title) VALUES ('-- migration-creator: ignore-file drops_table -- doc');\nDROP TABLE posts;\n";
+    let (v, _) = lint(
+        &[
+            ("0002_x.sql", sql),
+            (
+                "0002_x.rollback.sql",
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nDELETE FROM posts;\n",
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(codes(&v, "0002_x.sql"), ["drops_table"], "{v:#}");
+    assert_eq!(v["suppressed"], 0, "{v:#}");
+
+    // A real SQL comment in a constant passed to step() by name counts.
+    let constant = "from yoyo import step\n\nDROP = \"-- migration-creator: ignore drops_table -- archived in 0001\\nDROP TABLE posts\"\n\nsteps = [\n    step(\"CREATE TABLE a (x)\", \"DROP TABLE a\"),\n    step(DROP, \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let (v, _) = lint(&[("0002_x.py", constant)], &[]);
+    assert_eq!(codes(&v, "0002_x.py"), Vec::<String>::new(), "{v:#}");
+    assert_eq!(v["suppressed"], 1, "{v:#}");
+}

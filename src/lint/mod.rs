@@ -332,7 +332,8 @@ pub fn lint_project(
         let shown = display(&path);
         let place_here = |p: Pending| place(&shown, &path, &id, text, m, p);
         let placed: Vec<Finding> = list.into_iter().map(place_here).collect();
-        let (kept, hidden) = suppress::apply(text, m, placed, settings, &place_here);
+        let kind = source.map(|s| s.file.kind);
+        let (kept, hidden) = suppress::apply(text, kind, m, placed, settings, &place_here);
         outcome.suppressed += hidden;
         outcome.linted.push(display(&path));
         outcome.findings.extend(kept);
