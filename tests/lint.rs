@@ -1290,3 +1290,35 @@ fn suppression_text_in_strings_is_not_a_suppression() {
     assert_eq!(codes(&v, "0002_x.py"), Vec::<String>::new(), "{v:#}");
     assert_eq!(v["suppressed"], 1, "{v:#}");
 }
+
+/// A finding about the whole file (`step` null, at 1:1) is suppressed with
+/// `ignore-file`; a line-level `ignore` of it elsewhere says so.
+#[test]
+fn whole_file_findings_take_ignore_file() {
+    let line = "from yoyo import step\n\n# migration-creator: ignore non_migration_file -- shared helpers\nX = 1\n";
+    let (v, _) = lint(&[("0002_helpers.py", line)], &[]);
+    assert_eq!(
+        codes(&v, "0002_helpers.py"),
+        ["non_migration_file", "unused_ignore"],
+        "{v:#}"
+    );
+    let f = &v["findings"][0];
+    assert_eq!((f["line"].as_u64(), f["step"].is_null()), (Some(1), true));
+    let unused = v["findings"][1]["message"].as_str().unwrap();
+    assert!(
+        unused.contains("whole file") && unused.contains("ignore-file non_migration_file"),
+        "{unused}"
+    );
+    let file = line.replace(
+        "ignore non_migration_file",
+        "ignore-file non_migration_file",
+    );
+    let (v, _) = lint(&[("0002_helpers.py", &file)], &[]);
+    assert_eq!(codes(&v, "0002_helpers.py"), Vec::<String>::new(), "{v:#}");
+    assert_eq!(v["suppressed"], 1);
+    // On line 1, the finding's own line, `ignore` covers it too.
+    let sql = "-- migration-creator: ignore rollback_missing -- a data fix, nothing to undo\nUPDATE users SET age = 0;\n";
+    let (v, _) = lint(&[("0002_fix.sql", sql)], &[]);
+    assert_eq!(codes(&v, "0002_fix.sql"), Vec::<String>::new(), "{v:#}");
+    assert_eq!(v["suppressed"], 1);
+}

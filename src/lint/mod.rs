@@ -40,6 +40,9 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
     #[serde(skip)]
     pub path: PathBuf,
+    /// About the whole file (no step, no line of its own): at 1:1.
+    #[serde(skip)]
+    pub whole_file: bool,
 }
 
 /// A finding before it has a place and a severity: what a check returns.
@@ -416,6 +419,7 @@ fn place(
         file: display.to_string(),
         migration: id.to_string(),
         step: p.step.map(|i| i + 1),
+        whole_file: p.step.is_none() && p.line.is_none(),
         diagnostic,
         path: path.to_path_buf(),
     }

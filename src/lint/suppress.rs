@@ -419,6 +419,11 @@ pub fn apply(
         .iter()
         .map(|s| vec![false; s.codes.len()])
         .collect();
+    let whole_file_codes: Vec<&'static str> = findings
+        .iter()
+        .filter(|f| f.whole_file)
+        .map(|f| f.diagnostic.code)
+        .collect();
     let mut kept = Vec::new();
     for f in findings {
         if config.skip.iter().any(|c| c == f.diagnostic.code) {
@@ -473,6 +478,8 @@ pub fn apply(
             }
             let message = if rule_for(code).is_none() {
                 format!("`{code}` is not a lint code")
+            } else if !s.whole_file && whole_file_codes.contains(&code.as_str()) {
+                format!("`{code}` is reported for the whole file (at 1:1), which a line's suppression does not cover: write `ignore-file {code} -- why`")
             } else if !s.whole_file && s.steps.is_empty() {
                 format!("no step follows this suppression of `{code}`")
             } else {
