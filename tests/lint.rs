@@ -1322,3 +1322,109 @@ fn whole_file_findings_take_ignore_file() {
     assert_eq!(codes(&v, "0002_fix.sql"), Vec::<String>::new(), "{v:#}");
     assert_eq!(v["suppressed"], 1);
 }
+
+/// A folder as PATH: the migrations folder means all of it; another folder
+/// is refused, never linted as nothing.
+#[test]
+fn a_folder_path_lints_the_folder_or_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = py(&[("DROP TABLE posts", Some("SELECT 1"))]);
+    for arg in ["migrations/", "migrations", "./migrations"] {
+        let (v, exit) = lint_in(dir.path(), &[("0002_x.py", &m)], &[arg]);
+        assert_eq!(
+            v["linted"],
+            serde_json::json!(["migrations/0001_base.py", "migrations/0002_x.py"]),
+            "{arg}: {v:#}"
+        );
+        assert_eq!(
+            codes(&v, "0002_x.py"),
+            ["rollback_noop", "drops_table"],
+            "{v:#}"
+        );
+        assert_eq!(exit, 0);
+    }
+    write(&dir.path().join("docs/notes.py"), "x = 1\n");
+    let run = mc(dir.path(), &["lint", "--format", "json", "docs"]);
+    run.code(2);
+    let e = run.json();
+    assert_eq!(e["error"]["code"], "not_migrations_dir", "{e:#}");
+    assert!(
+        e["error"]["hint"].as_str().unwrap().contains("--dir docs"),
+        "{e:#}"
+    );
+}
+
+/// Paths into a project in a subfolder (how pre-commit passes them, from
+/// the repository's top): lint finds the project the files belong to.
+#[test]
+fn paths_into_a_project_in_a_subfolder_lint_that_project() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    // A yoyo.ini that names the folder, and lint settings beside it.
+    let api = dir.path().join("services/api");
+    write(&api.join("yoyo.ini"), "[DEFAULT]\nsources = db/versions\n");
+    write(
+        &api.join("pyproject.toml"),
+        "[tool.migration-creator.lint]\nskip = [\"rollback_noop\"]\n",
+    );
+    write(&api.join("db/versions/0001_base.py"), BASE);
+    write(
+        &api.join("db/versions/0002_x.py"),
+        &py(&[("DROP TABLE posts", Some("SELECT 1"))]),
+    );
+    let run = mc(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "services/api/db/versions/0002_x.py",
+        ],
+    );
+    run.code(0);
+    let v = run.json();
+    assert_eq!(v["migrations_dir"], "services/api/db/versions", "{v:#}");
+    assert_eq!(
+        v["linted"],
+        serde_json::json!(["services/api/db/versions/0002_x.py"])
+    );
+    assert_eq!(codes(&v, "0002_x.py"), ["drops_table"], "{v:#}");
+    assert_eq!(v["suppressed"], 1, "pyproject.toml of the project: {v:#}");
+
+    // No yoyo.ini: the default layout, PROJECT/migrations/.
+    let web = dir.path().join("web");
+    write(&web.join("migrations/0001_base.py"), BASE);
+    write(
+        &web.join("migrations/0002_y.py"),
+        &py(&[("DROP TABLE users", Some("SELECT 1"))]),
+    );
+    let run = mc(
+        dir.path(),
+        &["lint", "--format", "json", "web/migrations/0002_y.py"],
+    );
+    run.code(0);
+    let v = run.json();
+    assert_eq!(v["migrations_dir"], "web/migrations", "{v:#}");
+    assert_eq!(
+        codes(&v, "0002_y.py"),
+        ["rollback_noop", "drops_table"],
+        "{v:#}"
+    );
+    let run = mc(dir.path(), &["lint", "--format", "json", "web/migrations"]);
+    run.code(0);
+    assert_eq!(run.json()["summary"]["files"], 2);
+
+    // Files of two projects in one call.
+    let run = mc(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "web/migrations/0002_y.py",
+            "services/api/db/versions/0002_x.py",
+        ],
+    );
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "paths_in_several_projects");
+}
