@@ -1428,3 +1428,31 @@ fn paths_into_a_project_in_a_subfolder_lint_that_project() {
     run.code(2);
     assert_eq!(run.json()["error"]["code"], "paths_in_several_projects");
 }
+
+/// A path given twice (or spelled two ways) is one entry of `skipped`.
+#[test]
+fn a_path_is_skipped_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("notes.txt"), "x");
+    write(&dir.path().join("migrations/post-apply.py"), "x = 1\n");
+    let (v, _) = lint_in(
+        dir.path(),
+        &[],
+        &[
+            "notes.txt",
+            "./notes.txt",
+            "migrations/post-apply.py",
+            "migrations/../migrations/post-apply.py",
+            "migrations/0001_base.py",
+            "migrations/0001_base.py",
+        ],
+    );
+    let skipped: Vec<&str> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["notes.txt", "migrations/post-apply.py"], "{v:#}");
+    assert_eq!(v["linted"], serde_json::json!(["migrations/0001_base.py"]));
+}

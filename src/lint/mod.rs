@@ -180,7 +180,8 @@ pub fn lint_project(
     // `only` may name rollback files (their migration is meant) and files
     // that are not migrations of this folder.
     if let Some(only) = &opts.only {
-        for p in only {
+        let mut once = BTreeSet::new();
+        for p in only.iter().filter(|p| once.insert(*p)) {
             if sources.iter().any(|s| s.file.path == *p) {
                 continue;
             }
