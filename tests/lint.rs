@@ -917,7 +917,10 @@ fn suppressions_hide_findings_and_unused_ones_are_reported() {
     let (v, _) = lint(
         &[
             ("0002_x.sql", sql),
-            ("0002_x.rollback.sql", "SELECT 1;\nDROP TABLE a;\n"),
+            (
+                "0002_x.rollback.sql",
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nDROP TABLE a;\n",
+            ),
         ],
         &[],
     );
@@ -1455,4 +1458,55 @@ fn a_path_is_skipped_once() {
         .collect();
     assert_eq!(skipped, ["notes.txt", "migrations/post-apply.py"], "{v:#}");
     assert_eq!(v["linted"], serde_json::json!(["migrations/0001_base.py"]));
+}
+
+/// A `.sql` migration's rollback file that does nothing, or one of whose
+/// statements does nothing, is `rollback_noop` as a step's would be.
+#[test]
+fn rollback_noop_in_sql_migrations() {
+    let create = "CREATE TABLE b (x TEXT);\n";
+    for rollback in ["", "-- nothing to undo\n", "SELECT 1;\n"] {
+        let (v, _) = lint(
+            &[("0002_b.sql", create), ("0002_b.rollback.sql", rollback)],
+            &[],
+        );
+        assert_eq!(
+            codes(&v, "0002_b.sql"),
+            ["rollback_noop"],
+            "{rollback:?}: {v:#}"
+        );
+        assert!(v["findings"][0]["step"].is_null(), "{v:#}");
+        assert!(
+            v["findings"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("0002_b.rollback.sql"),
+            "{v:#}"
+        );
+    }
+    // yoyo pairs statements in reverse: CREATE e gets the SELECT.
+    let (v, _) = lint(
+        &[
+            (
+                "0002_e.sql",
+                "CREATE TABLE e (x TEXT);\nCREATE TABLE f (x TEXT);\n",
+            ),
+            ("0002_e.rollback.sql", "DROP TABLE f;\nSELECT 1;\n"),
+        ],
+        &[],
+    );
+    assert_eq!(codes(&v, "0002_e.sql"), ["rollback_noop"], "{v:#}");
+    assert_eq!(steps_of(&v, "0002_e.sql", "rollback_noop"), [1], "{v:#}");
+    // A rollback that undoes the statements is fine.
+    let (v, _) = lint(
+        &[
+            (
+                "0002_e.sql",
+                "CREATE TABLE e (x TEXT);\nCREATE TABLE f (x TEXT);\n",
+            ),
+            ("0002_e.rollback.sql", "DROP TABLE f;\nDROP TABLE e;\n"),
+        ],
+        &[],
+    );
+    assert_eq!(codes(&v, "0002_e.sql"), Vec::<String>::new(), "{v:#}");
 }

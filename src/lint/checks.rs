@@ -216,12 +216,46 @@ fn sql_file(m: &Migration, text: &str) -> Vec<Pending> {
                 m.file.id
             ),
         ));
-    } else if applies != rollbacks {
+    } else if applies > 0 && std::fs::read_to_string(&rollback).is_ok_and(|t| is_noop(&t)) {
         out.push(finding(
-            "rollback_missing",
-            format!("{} has {applies} statement(s) and its rollback {rollbacks}; yoyo pairs them one to one, in reverse", m.file.file_name),
-            "give the rollback file one statement per statement of the migration",
+            "rollback_noop",
+            format!(
+                "{}.rollback.sql does nothing (it is empty, or only comments or a SELECT): `yoyo rollback` leaves {} in place",
+                m.file.id, m.file.file_name
+            ),
+            format!(
+                "write statements in {}.rollback.sql that undo the migration's, in reverse order",
+                m.file.id
+            ),
         ));
+    } else {
+        if applies != rollbacks {
+            out.push(finding(
+                "rollback_missing",
+                format!("{} has {applies} statement(s) and its rollback {rollbacks}; yoyo pairs them one to one, in reverse", m.file.file_name),
+                "give the rollback file one statement per statement of the migration",
+            ));
+        }
+        // yoyo pairs the statements in reverse: each statement's own undo.
+        for (i, step) in m.steps.iter().enumerate() {
+            if let Some(r) = step.rollback.as_deref() {
+                if has_statement(&step.apply) && is_noop(r) {
+                    out.push(
+                        finding(
+                            "rollback_noop",
+                            format!(
+                                "the statement {}.rollback.sql pairs with `{}` does nothing (`{}`)",
+                                m.file.id,
+                                one_line(&step.apply),
+                                one_line(r)
+                            ),
+                            "give each statement a rollback statement that undoes it, in reverse order",
+                        )
+                        .step(i),
+                    );
+                }
+            }
+        }
     }
     out
 }
