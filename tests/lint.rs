@@ -1510,3 +1510,89 @@ fn rollback_noop_in_sql_migrations() {
     );
     assert_eq!(codes(&v, "0002_e.sql"), Vec::<String>::new(), "{v:#}");
 }
+
+/// `--since` in a project below the repository's top: deleting an applied
+/// migration's rollback file modifies it, and paths in messages are the
+/// project's; a revision that starts with `-` and a folder outside git are
+/// refused with codes of their own.
+#[test]
+fn since_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path();
+    let p = top.join("app");
+    write(&p.join("yoyo.ini"), "[DEFAULT]\nsources = migrations\n");
+    write(&p.join("migrations/0001_base.py"), BASE);
+    write(
+        &p.join("migrations/0002_a.sql"),
+        "CREATE TABLE a (x TEXT);\n",
+    );
+    write(&p.join("migrations/0002_a.rollback.sql"), "DROP TABLE a;\n");
+    write(
+        &p.join("migrations/0003_b.py"),
+        &py(&[("CREATE TABLE b (x)", Some("DROP TABLE b"))]),
+    );
+    git(top, &["init", "-q", "-b", "main"]);
+    git(top, &["add", "."]);
+    git(top, &["commit", "-qm", "base"]);
+    std::fs::remove_file(p.join("migrations/0002_a.rollback.sql")).unwrap();
+    git(
+        top,
+        &["mv", "app/migrations/0003_b.py", "app/migrations/0003_c.py"],
+    );
+    let run = mc(&p, &["lint", "--format", "json", "--since", "main"]);
+    let v = run.json();
+    assert_eq!(
+        v["linted"],
+        serde_json::json!(["migrations/0002_a.sql", "migrations/0003_c.py"]),
+        "{v:#}"
+    );
+    let found = codes(&v, "0002_a.sql");
+    assert!(
+        found.contains(&"applied_migration_modified".to_string()),
+        "{v:#}"
+    );
+    for f in v["findings"].as_array().unwrap() {
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            !message.contains("app/"),
+            "a path from the git top: {message}"
+        );
+    }
+    let renamed = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "migrations/0003_c.py")
+        .unwrap();
+    assert!(
+        renamed["message"]
+            .as_str()
+            .unwrap()
+            .contains("renamed from migrations/0003_b.py"),
+        "{renamed:#}"
+    );
+
+    for rev in ["--all", "--output=x", "-p"] {
+        let run = mc(&p, &["lint", "--format", "json", &format!("--since={rev}")]);
+        run.code(2);
+        assert_eq!(run.json()["error"]["code"], "invalid_revision", "{rev}");
+    }
+    assert!(!p.join("x").exists());
+
+    let outside = tempfile::tempdir().unwrap();
+    write(&outside.path().join("migrations/0001_base.py"), BASE);
+    let run = mc(
+        outside.path(),
+        &["lint", "--format", "json", "--since", "main"],
+    );
+    run.code(2);
+    let e = run.json();
+    assert_eq!(e["error"]["code"], "not_a_git_repository", "{e:#}");
+    assert!(
+        e["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("without --since"),
+        "{e:#}"
+    );
+}
