@@ -1596,3 +1596,30 @@ fn since_edges() {
         "{e:#}"
     );
 }
+
+/// A migrations folder outside the project root: SARIF locations stay
+/// relative to %SRCROOT% (`../...`), as code scanning resolves them.
+#[test]
+fn sarif_locations_outside_the_root_are_relative() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("app");
+    write(
+        &project.join("yoyo.ini"),
+        "[DEFAULT]\nsources = ../shared_db\n",
+    );
+    write(&dir.path().join("shared_db/0001_base.py"), BASE);
+    write(
+        &dir.path().join("shared_db/0002_x.py"),
+        &py(&[(
+            "CREATE TABLE a (x); CREATE TABLE b (y)",
+            Some("DROP TABLE a"),
+        )]),
+    );
+    let run = mc(&project, &["lint", "--format", "sarif"]);
+    run.code(1);
+    let log = run.json();
+    check_sarif(&log);
+    let loc = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(loc["uri"], "../shared_db/0002_x.py", "{loc:#}");
+    assert_eq!(loc["uriBaseId"], "%SRCROOT%");
+}

@@ -29,6 +29,9 @@ pub struct LintReport {
     strict: bool,
     #[serde(skip)]
     sources: Vec<(String, String)>,
+    /// The project root, which SARIF locations are relative to.
+    #[serde(skip)]
+    root: PathBuf,
 }
 
 #[derive(Debug, Serialize)]
@@ -209,6 +212,7 @@ impl LintReport {
             summary,
             strict,
             sources,
+            root: config.root.clone(),
         }
     }
 
@@ -300,10 +304,22 @@ impl Report for LintReport {
                 doc: r.doc,
             })
             .collect();
-        let results: Vec<_> = self
+        // A file outside the project root is still named from it (`../`).
+        let paths: Vec<String> = self
             .findings
             .iter()
-            .map(|f| (f.file.as_str(), &f.diagnostic))
+            .map(|f| {
+                if Path::new(&f.file).is_absolute() {
+                    config::relative_from(&self.root, &f.path).unwrap_or_else(|| f.file.clone())
+                } else {
+                    f.file.clone()
+                }
+            })
+            .collect();
+        let results: Vec<_> = paths
+            .iter()
+            .zip(&self.findings)
+            .map(|(p, f)| (p.as_str(), &f.diagnostic))
             .collect();
         Some(render_sarif(&rules, &results))
     }
