@@ -1623,3 +1623,101 @@ fn sarif_locations_outside_the_root_are_relative() {
     assert_eq!(loc["uri"], "../shared_db/0002_x.py", "{loc:#}");
     assert_eq!(loc["uriBaseId"], "%SRCROOT%");
 }
+
+/// `"..."` in a view's or a trigger's body is resolved only when the view
+/// is read or the trigger fires, not when it is made.
+#[test]
+fn double_quoted_strings_in_view_and_trigger_bodies() {
+    let bad_view = py(&[(
+        "CREATE VIEW free_users AS SELECT id FROM users WHERE name = \"free\"",
+        Some("DROP VIEW free_users"),
+    )]);
+    let good_view = py(&[(
+        "CREATE VIEW free_users AS SELECT \"id\" FROM users WHERE \"name\" = 'free'",
+        Some("DROP VIEW free_users"),
+    )]);
+    case(
+        "double_quoted_string",
+        "0002_x.py",
+        &[("0002_x.py", &bad_view)],
+        &[("0002_x.py", &good_view)],
+    );
+    for (event, body) in [
+        (
+            "AFTER INSERT ON users",
+            "INSERT INTO posts (title) VALUES (\"added\")",
+        ),
+        (
+            "BEFORE UPDATE OF email ON users",
+            "UPDATE posts SET title = \"changed\" WHERE user_id = new.id",
+        ),
+        (
+            "AFTER DELETE ON users",
+            "DELETE FROM posts WHERE title = \"gone\"",
+        ),
+    ] {
+        let bad = py(&[(
+            &format!("CREATE TRIGGER tr {event} BEGIN {body}; END"),
+            Some("DROP TRIGGER tr"),
+        )]);
+        let good = py(&[(
+            &format!(
+                "CREATE TRIGGER tr {event} BEGIN {}; END",
+                body.replace('"', "'")
+            ),
+            Some("DROP TRIGGER tr"),
+        )]);
+        case(
+            "double_quoted_string",
+            "0002_x.py",
+            &[("0002_x.py", &bad)],
+            &[("0002_x.py", &good)],
+        );
+        let (v, _) = lint(&[("0002_x.py", &bad)], &[]);
+        assert_eq!(
+            steps_of(&v, "0002_x.py", "double_quoted_string"),
+            [1],
+            "{v:#}"
+        );
+    }
+}
+
+/// `SELECT u.*` copies by position as `SELECT *` does.
+#[test]
+fn insert_select_qualified_star() {
+    case(
+        "insert_select_star",
+        "0002_x.py",
+        &[(
+            "0002_x.py",
+            &py(&[
+                ("CREATE TABLE u2 (id INTEGER PRIMARY KEY, email TEXT, name TEXT, age INTEGER)", Some("DROP TABLE u2")),
+                ("INSERT INTO u2 SELECT u.* FROM users AS u", Some("DELETE FROM u2")),
+            ]),
+        )],
+        &[(
+            "0002_x.py",
+            &py(&[
+                ("CREATE TABLE u2 (id INTEGER PRIMARY KEY, email TEXT, name TEXT, age INTEGER)", Some("DROP TABLE u2")),
+                ("INSERT INTO u2 (id, email, name, age) SELECT u.id, u.email, u.name, u.age FROM users AS u", Some("DELETE FROM u2")),
+            ]),
+        )],
+    );
+    let (v, _) = lint(
+        &[(
+            "0002_x.py",
+            &py(&[
+                (
+                    "CREATE TABLE u2 (id INTEGER PRIMARY KEY, email TEXT, name TEXT, age INTEGER)",
+                    Some("DROP TABLE u2"),
+                ),
+                (
+                    "INSERT INTO u2 SELECT DISTINCT \"u\".* FROM users AS \"u\"",
+                    Some("DELETE FROM u2"),
+                ),
+            ]),
+        )],
+        &[],
+    );
+    assert_eq!(codes(&v, "0002_x.py"), ["insert_select_star"], "{v:#}");
+}
