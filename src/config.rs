@@ -163,6 +163,24 @@ pub fn display_relative(root: &Path, path: &Path) -> String {
     }
 }
 
+/// `path` as a relative reference from `root`, with `..` where it lies
+/// outside it; none when the two share no prefix (another drive).
+pub fn relative_from(root: &Path, path: &Path) -> Option<String> {
+    let (root, path) = (normalize(root), normalize(path));
+    let mut a = root.components().peekable();
+    let mut b = path.components().peekable();
+    if a.peek() != b.peek() {
+        return None;
+    }
+    while a.peek().is_some() && a.peek() == b.peek() {
+        a.next();
+        b.next();
+    }
+    let mut parts: Vec<String> = a.map(|_| "..".to_string()).collect();
+    parts.extend(b.map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    Some(parts.join("/"))
+}
+
 /// The absolute form of `path` (against the working directory), normalised.
 pub fn absolute(path: &Path) -> Result<PathBuf, AppError> {
     let cwd = std::env::current_dir()

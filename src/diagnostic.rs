@@ -242,6 +242,19 @@ fn uri(path: &str) -> String {
     out
 }
 
+/// A SARIF artifact location: a path relative to the project root against
+/// `%SRCROOT%`, an absolute one as a `file://` URI.
+fn artifact(path: &str) -> serde_json::Value {
+    let slashed = path.replace('\\', "/");
+    let drive = slashed.as_bytes().get(1) == Some(&b':');
+    if slashed.starts_with('/') || drive {
+        let sep = if drive { "/" } else { "" };
+        serde_json::json!({ "uri": format!("file://{sep}{}", uri(&slashed).replacen("%3A", ":", 1)) })
+    } else {
+        serde_json::json!({ "uri": uri(path), "uriBaseId": "%SRCROOT%" })
+    }
+}
+
 /// A SARIF 2.1.0 log of one run: the tool with its rules, and one result
 /// per diagnostic (`(path relative to the project root, diagnostic)`).
 pub fn render_sarif(rules: &[SarifRule], results: &[(&str, &Diagnostic)]) -> String {
@@ -273,7 +286,7 @@ pub fn render_sarif(rules: &[SarifRule], results: &[(&str, &Diagnostic)]) -> Str
                 "message": { "text": text },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": uri(path), "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": artifact(path),
                         "region": {
                             "startLine": d.line.max(1),
                             "startColumn": d.column.max(1),
@@ -322,6 +335,28 @@ fn escape_property(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::cli::Format;
+
+    #[test]
+    fn sarif_locations_are_relative_or_file_uris() {
+        let rel = artifact("migrations/0001 a.py");
+        assert_eq!(rel["uri"], "migrations/0001%20a.py");
+        assert_eq!(rel["uriBaseId"], "%SRCROOT%");
+        let abs = artifact("/srv/db/0001 a.py");
+        assert_eq!(abs["uri"], "file:///srv/db/0001%20a.py");
+        assert!(abs.get("uriBaseId").is_none(), "{abs}");
+        assert_eq!(artifact("C:\\db\\0001.py")["uri"], "file:///C:/db/0001.py");
+        let root = std::path::Path::new("/srv/app");
+        assert_eq!(
+            crate::config::relative_from(root, std::path::Path::new("/srv/db/m/0001.py"))
+                .as_deref(),
+            Some("../db/m/0001.py")
+        );
+        assert_eq!(
+            crate::config::relative_from(root, std::path::Path::new("/srv/app/m/0001.py"))
+                .as_deref(),
+            Some("m/0001.py")
+        );
+    }
 
     #[test]
     fn text_rendering_points_at_the_column() {

@@ -917,7 +917,10 @@ fn suppressions_hide_findings_and_unused_ones_are_reported() {
     let (v, _) = lint(
         &[
             ("0002_x.sql", sql),
-            ("0002_x.rollback.sql", "SELECT 1;\nDROP TABLE a;\n"),
+            (
+                "0002_x.rollback.sql",
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nDROP TABLE a;\n",
+            ),
         ],
         &[],
     );
@@ -1208,4 +1211,513 @@ fn the_readme_rules_table_matches_the_code() {
         .map(|r| (r.code.to_string(), r.severity.as_str().to_string()))
         .collect();
     assert_eq!(rows, code);
+}
+
+/// The 1-based steps `code` is reported for in `file`.
+fn steps_of(v: &serde_json::Value, file: &str, code: &str) -> Vec<u64> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["file"].as_str().unwrap().ends_with(file) && f["code"] == code)
+        .map(|f| f["step"].as_u64().unwrap_or(0))
+        .collect()
+}
+
+/// A `#` comment at the end of a multi-line `step(...)` call (or an SQL
+/// comment after a statement's `;`) covers that step, never the next one.
+#[test]
+fn a_trailing_suppression_covers_its_own_step_only() {
+    let closing = "from yoyo import step\n\nsteps = [\n    step(\n        \"DROP TABLE posts\",\n        \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\",\n    ),  # migration-creator: ignore drops_table -- archived in 0001\n    step(\"DROP TABLE users\", \"CREATE TABLE users (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let last_arg = "from yoyo import step\n\nsteps = [\n    step(\"DROP TABLE posts\",\n         \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),  # migration-creator: ignore drops_table -- archived in 0001\n    step(\"DROP TABLE users\", \"CREATE TABLE users (id INTEGER PRIMARY KEY)\"),\n]\n";
+    for text in [closing, last_arg] {
+        let (v, _) = lint(&[("0002_x.py", text)], &[]);
+        assert_eq!(steps_of(&v, "0002_x.py", "drops_table"), [2], "{v:#}");
+        assert_eq!(codes(&v, "0002_x.py"), ["drops_table"], "{v:#}");
+        assert_eq!(v["suppressed"], 1, "{v:#}");
+    }
+    // An own-line comment between the arguments covers its step too.
+    let between = "from yoyo import step\n\nsteps = [\n    step(\n        \"DROP TABLE posts\",\n        # migration-creator: ignore drops_table -- archived in 0001\n        \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\",\n    ),\n    step(\"DROP TABLE users\", \"CREATE TABLE users (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let (v, _) = lint(&[("0002_x.py", between)], &[]);
+    assert_eq!(steps_of(&v, "0002_x.py", "drops_table"), [2], "{v:#}");
+
+    let sql = "DROP TABLE posts; -- migration-creator: ignore drops_table -- archived in 0001\nDROP TABLE users;\n";
+    let (v, _) = lint(
+        &[
+            ("0002_x.sql", sql),
+            (
+                "0002_x.rollback.sql",
+                "CREATE TABLE users (id INTEGER PRIMARY KEY);\nCREATE TABLE posts (id INTEGER PRIMARY KEY);\n",
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(steps_of(&v, "0002_x.sql", "drops_table"), [2], "{v:#}");
+    assert_eq!(v["suppressed"], 1, "{v:#}");
+}
+
+/// Text that looks like a suppression inside a docstring, a Python string
+/// that is not step SQL, or an SQL string literal is not a comment.
+#[test]
+fn suppression_text_in_strings_is_not_a_suppression() {
+    let docstring = "\"\"\"Drop posts.\n\nTo keep a drop quiet, write\n# migration-creator: ignore-file drops_table -- why\nor -- migration-creator: ignore-file drops_table -- why\n\"\"\"\nfrom yoyo import step\n\nsteps = [\n    step(\"DROP TABLE posts\", \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let literal = "from yoyo import step\n\nsteps = [\n    step(\"INSERT INTO posts (title) VALUES ('-- migration-creator: ignore-file drops_table -- doc')\", \"DELETE FROM posts\"),\n    step(\"DROP TABLE posts\", \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let help = "from yoyo import step\n\nHELP = '# migration-creator: ignore-file drops_table -- doc'\n\nsteps = [\n    step(\"DROP TABLE posts\", \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),\n]\n";
+    for text in [docstring, literal, help] {
+        let (v, _) = lint(&[("0002_x.py", text)], &[]);
+        let found = codes(&v, "0002_x.py");
+        assert!(found.contains(&"drops_table".to_string()), "{v:#}");
+        assert!(
+            !found.iter().any(|c| c.contains("ignore")),
+            "a string was read as a suppression: {v:#}"
+        );
+        assert_eq!(v["suppressed"], 0, "{v:#}");
+    }
+    let sql = "INSERT INTO posts (title) VALUES ('-- migration-creator: ignore-file drops_table -- doc');\nDROP TABLE posts;\n";
+    let (v, _) = lint(
+        &[
+            ("0002_x.sql", sql),
+            (
+                "0002_x.rollback.sql",
+                "CREATE TABLE posts (id INTEGER PRIMARY KEY);\nDELETE FROM posts;\n",
+            ),
+        ],
+        &[],
+    );
+    assert_eq!(codes(&v, "0002_x.sql"), ["drops_table"], "{v:#}");
+    assert_eq!(v["suppressed"], 0, "{v:#}");
+
+    // A real SQL comment in a constant passed to step() by name counts.
+    let constant = "from yoyo import step\n\nDROP = \"-- migration-creator: ignore drops_table -- archived in 0001\\nDROP TABLE posts\"\n\nsteps = [\n    step(\"CREATE TABLE a (x)\", \"DROP TABLE a\"),\n    step(DROP, \"CREATE TABLE posts (id INTEGER PRIMARY KEY)\"),\n]\n";
+    let (v, _) = lint(&[("0002_x.py", constant)], &[]);
+    assert_eq!(codes(&v, "0002_x.py"), Vec::<String>::new(), "{v:#}");
+    assert_eq!(v["suppressed"], 1, "{v:#}");
+}
+
+/// A finding about the whole file (`step` null, at 1:1) is suppressed with
+/// `ignore-file`; a line-level `ignore` of it elsewhere says so.
+#[test]
+fn whole_file_findings_take_ignore_file() {
+    let line = "from yoyo import step\n\n# migration-creator: ignore non_migration_file -- shared helpers\nX = 1\n";
+    let (v, _) = lint(&[("0002_helpers.py", line)], &[]);
+    assert_eq!(
+        codes(&v, "0002_helpers.py"),
+        ["non_migration_file", "unused_ignore"],
+        "{v:#}"
+    );
+    let f = &v["findings"][0];
+    assert_eq!((f["line"].as_u64(), f["step"].is_null()), (Some(1), true));
+    let unused = v["findings"][1]["message"].as_str().unwrap();
+    assert!(
+        unused.contains("whole file") && unused.contains("ignore-file non_migration_file"),
+        "{unused}"
+    );
+    let file = line.replace(
+        "ignore non_migration_file",
+        "ignore-file non_migration_file",
+    );
+    let (v, _) = lint(&[("0002_helpers.py", &file)], &[]);
+    assert_eq!(codes(&v, "0002_helpers.py"), Vec::<String>::new(), "{v:#}");
+    assert_eq!(v["suppressed"], 1);
+    // On line 1, the finding's own line, `ignore` covers it too.
+    let sql = "-- migration-creator: ignore rollback_missing -- a data fix, nothing to undo\nUPDATE users SET age = 0;\n";
+    let (v, _) = lint(&[("0002_fix.sql", sql)], &[]);
+    assert_eq!(codes(&v, "0002_fix.sql"), Vec::<String>::new(), "{v:#}");
+    assert_eq!(v["suppressed"], 1);
+}
+
+/// A folder as PATH: the migrations folder means all of it; another folder
+/// is refused, never linted as nothing.
+#[test]
+fn a_folder_path_lints_the_folder_or_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = py(&[("DROP TABLE posts", Some("SELECT 1"))]);
+    for arg in ["migrations/", "migrations", "./migrations"] {
+        let (v, exit) = lint_in(dir.path(), &[("0002_x.py", &m)], &[arg]);
+        assert_eq!(
+            v["linted"],
+            serde_json::json!(["migrations/0001_base.py", "migrations/0002_x.py"]),
+            "{arg}: {v:#}"
+        );
+        assert_eq!(
+            codes(&v, "0002_x.py"),
+            ["rollback_noop", "drops_table"],
+            "{v:#}"
+        );
+        assert_eq!(exit, 0);
+    }
+    write(&dir.path().join("docs/notes.py"), "x = 1\n");
+    let run = mc(dir.path(), &["lint", "--format", "json", "docs"]);
+    run.code(2);
+    let e = run.json();
+    assert_eq!(e["error"]["code"], "not_migrations_dir", "{e:#}");
+    assert!(
+        e["error"]["hint"].as_str().unwrap().contains("--dir docs"),
+        "{e:#}"
+    );
+}
+
+/// Paths into a project in a subfolder (how pre-commit passes them, from
+/// the repository's top): lint finds the project the files belong to.
+#[test]
+fn paths_into_a_project_in_a_subfolder_lint_that_project() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    // A yoyo.ini that names the folder, and lint settings beside it.
+    let api = dir.path().join("services/api");
+    write(&api.join("yoyo.ini"), "[DEFAULT]\nsources = db/versions\n");
+    write(
+        &api.join("pyproject.toml"),
+        "[tool.migration-creator.lint]\nskip = [\"rollback_noop\"]\n",
+    );
+    write(&api.join("db/versions/0001_base.py"), BASE);
+    write(
+        &api.join("db/versions/0002_x.py"),
+        &py(&[("DROP TABLE posts", Some("SELECT 1"))]),
+    );
+    let run = mc(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "services/api/db/versions/0002_x.py",
+        ],
+    );
+    run.code(0);
+    let v = run.json();
+    assert_eq!(v["migrations_dir"], "services/api/db/versions", "{v:#}");
+    assert_eq!(
+        v["linted"],
+        serde_json::json!(["services/api/db/versions/0002_x.py"])
+    );
+    assert_eq!(codes(&v, "0002_x.py"), ["drops_table"], "{v:#}");
+    assert_eq!(v["suppressed"], 1, "pyproject.toml of the project: {v:#}");
+
+    // No yoyo.ini: the default layout, PROJECT/migrations/.
+    let web = dir.path().join("web");
+    write(&web.join("migrations/0001_base.py"), BASE);
+    write(
+        &web.join("migrations/0002_y.py"),
+        &py(&[("DROP TABLE users", Some("SELECT 1"))]),
+    );
+    let run = mc(
+        dir.path(),
+        &["lint", "--format", "json", "web/migrations/0002_y.py"],
+    );
+    run.code(0);
+    let v = run.json();
+    assert_eq!(v["migrations_dir"], "web/migrations", "{v:#}");
+    assert_eq!(
+        codes(&v, "0002_y.py"),
+        ["rollback_noop", "drops_table"],
+        "{v:#}"
+    );
+    let run = mc(dir.path(), &["lint", "--format", "json", "web/migrations"]);
+    run.code(0);
+    assert_eq!(run.json()["summary"]["files"], 2);
+
+    // Files of two projects in one call.
+    let run = mc(
+        dir.path(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "web/migrations/0002_y.py",
+            "services/api/db/versions/0002_x.py",
+        ],
+    );
+    run.code(2);
+    assert_eq!(run.json()["error"]["code"], "paths_in_several_projects");
+}
+
+/// A path given twice (or spelled two ways) is one entry of `skipped`.
+#[test]
+fn a_path_is_skipped_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("notes.txt"), "x");
+    write(&dir.path().join("migrations/post-apply.py"), "x = 1\n");
+    let (v, _) = lint_in(
+        dir.path(),
+        &[],
+        &[
+            "notes.txt",
+            "./notes.txt",
+            "migrations/post-apply.py",
+            "migrations/../migrations/post-apply.py",
+            "migrations/0001_base.py",
+            "migrations/0001_base.py",
+        ],
+    );
+    let skipped: Vec<&str> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped, ["notes.txt", "migrations/post-apply.py"], "{v:#}");
+    assert_eq!(v["linted"], serde_json::json!(["migrations/0001_base.py"]));
+}
+
+/// A `.sql` migration's rollback file that does nothing, or one of whose
+/// statements does nothing, is `rollback_noop` as a step's would be.
+#[test]
+fn rollback_noop_in_sql_migrations() {
+    let create = "CREATE TABLE b (x TEXT);\n";
+    for rollback in ["", "-- nothing to undo\n", "SELECT 1;\n"] {
+        let (v, _) = lint(
+            &[("0002_b.sql", create), ("0002_b.rollback.sql", rollback)],
+            &[],
+        );
+        assert_eq!(
+            codes(&v, "0002_b.sql"),
+            ["rollback_noop"],
+            "{rollback:?}: {v:#}"
+        );
+        assert!(v["findings"][0]["step"].is_null(), "{v:#}");
+        assert!(
+            v["findings"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("0002_b.rollback.sql"),
+            "{v:#}"
+        );
+    }
+    // yoyo pairs statements in reverse: CREATE e gets the SELECT.
+    let (v, _) = lint(
+        &[
+            (
+                "0002_e.sql",
+                "CREATE TABLE e (x TEXT);\nCREATE TABLE f (x TEXT);\n",
+            ),
+            ("0002_e.rollback.sql", "DROP TABLE f;\nSELECT 1;\n"),
+        ],
+        &[],
+    );
+    assert_eq!(codes(&v, "0002_e.sql"), ["rollback_noop"], "{v:#}");
+    assert_eq!(steps_of(&v, "0002_e.sql", "rollback_noop"), [1], "{v:#}");
+    // A rollback that undoes the statements is fine.
+    let (v, _) = lint(
+        &[
+            (
+                "0002_e.sql",
+                "CREATE TABLE e (x TEXT);\nCREATE TABLE f (x TEXT);\n",
+            ),
+            ("0002_e.rollback.sql", "DROP TABLE f;\nDROP TABLE e;\n"),
+        ],
+        &[],
+    );
+    assert_eq!(codes(&v, "0002_e.sql"), Vec::<String>::new(), "{v:#}");
+}
+
+/// `--since` in a project below the repository's top: deleting an applied
+/// migration's rollback file modifies it, and paths in messages are the
+/// project's; a revision that starts with `-` and a folder outside git are
+/// refused with codes of their own.
+#[test]
+fn since_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = dir.path();
+    let p = top.join("app");
+    write(&p.join("yoyo.ini"), "[DEFAULT]\nsources = migrations\n");
+    write(&p.join("migrations/0001_base.py"), BASE);
+    write(
+        &p.join("migrations/0002_a.sql"),
+        "CREATE TABLE a (x TEXT);\n",
+    );
+    write(&p.join("migrations/0002_a.rollback.sql"), "DROP TABLE a;\n");
+    write(
+        &p.join("migrations/0003_b.py"),
+        &py(&[("CREATE TABLE b (x)", Some("DROP TABLE b"))]),
+    );
+    git(top, &["init", "-q", "-b", "main"]);
+    git(top, &["add", "."]);
+    git(top, &["commit", "-qm", "base"]);
+    std::fs::remove_file(p.join("migrations/0002_a.rollback.sql")).unwrap();
+    git(
+        top,
+        &["mv", "app/migrations/0003_b.py", "app/migrations/0003_c.py"],
+    );
+    let run = mc(&p, &["lint", "--format", "json", "--since", "main"]);
+    let v = run.json();
+    assert_eq!(
+        v["linted"],
+        serde_json::json!(["migrations/0002_a.sql", "migrations/0003_c.py"]),
+        "{v:#}"
+    );
+    let found = codes(&v, "0002_a.sql");
+    assert!(
+        found.contains(&"applied_migration_modified".to_string()),
+        "{v:#}"
+    );
+    for f in v["findings"].as_array().unwrap() {
+        let message = f["message"].as_str().unwrap();
+        assert!(
+            !message.contains("app/"),
+            "a path from the git top: {message}"
+        );
+    }
+    let renamed = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "migrations/0003_c.py")
+        .unwrap();
+    assert!(
+        renamed["message"]
+            .as_str()
+            .unwrap()
+            .contains("renamed from migrations/0003_b.py"),
+        "{renamed:#}"
+    );
+
+    for rev in ["--all", "--output=x", "-p"] {
+        let run = mc(&p, &["lint", "--format", "json", &format!("--since={rev}")]);
+        run.code(2);
+        assert_eq!(run.json()["error"]["code"], "invalid_revision", "{rev}");
+    }
+    assert!(!p.join("x").exists());
+
+    let outside = tempfile::tempdir().unwrap();
+    write(&outside.path().join("migrations/0001_base.py"), BASE);
+    let run = mc(
+        outside.path(),
+        &["lint", "--format", "json", "--since", "main"],
+    );
+    run.code(2);
+    let e = run.json();
+    assert_eq!(e["error"]["code"], "not_a_git_repository", "{e:#}");
+    assert!(
+        e["error"]["hint"]
+            .as_str()
+            .unwrap()
+            .contains("without --since"),
+        "{e:#}"
+    );
+}
+
+/// A migrations folder outside the project root: SARIF locations stay
+/// relative to %SRCROOT% (`../...`), as code scanning resolves them.
+#[test]
+fn sarif_locations_outside_the_root_are_relative() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("app");
+    write(
+        &project.join("yoyo.ini"),
+        "[DEFAULT]\nsources = ../shared_db\n",
+    );
+    write(&dir.path().join("shared_db/0001_base.py"), BASE);
+    write(
+        &dir.path().join("shared_db/0002_x.py"),
+        &py(&[(
+            "CREATE TABLE a (x); CREATE TABLE b (y)",
+            Some("DROP TABLE a"),
+        )]),
+    );
+    let run = mc(&project, &["lint", "--format", "sarif"]);
+    run.code(1);
+    let log = run.json();
+    check_sarif(&log);
+    let loc = &log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"];
+    assert_eq!(loc["uri"], "../shared_db/0002_x.py", "{loc:#}");
+    assert_eq!(loc["uriBaseId"], "%SRCROOT%");
+}
+
+/// `"..."` in a view's or a trigger's body is resolved only when the view
+/// is read or the trigger fires, not when it is made.
+#[test]
+fn double_quoted_strings_in_view_and_trigger_bodies() {
+    let bad_view = py(&[(
+        "CREATE VIEW free_users AS SELECT id FROM users WHERE name = \"free\"",
+        Some("DROP VIEW free_users"),
+    )]);
+    let good_view = py(&[(
+        "CREATE VIEW free_users AS SELECT \"id\" FROM users WHERE \"name\" = 'free'",
+        Some("DROP VIEW free_users"),
+    )]);
+    case(
+        "double_quoted_string",
+        "0002_x.py",
+        &[("0002_x.py", &bad_view)],
+        &[("0002_x.py", &good_view)],
+    );
+    for (event, body) in [
+        (
+            "AFTER INSERT ON users",
+            "INSERT INTO posts (title) VALUES (\"added\")",
+        ),
+        (
+            "BEFORE UPDATE OF email ON users",
+            "UPDATE posts SET title = \"changed\" WHERE user_id = new.id",
+        ),
+        (
+            "AFTER DELETE ON users",
+            "DELETE FROM posts WHERE title = \"gone\"",
+        ),
+    ] {
+        let bad = py(&[(
+            &format!("CREATE TRIGGER tr {event} BEGIN {body}; END"),
+            Some("DROP TRIGGER tr"),
+        )]);
+        let good = py(&[(
+            &format!(
+                "CREATE TRIGGER tr {event} BEGIN {}; END",
+                body.replace('"', "'")
+            ),
+            Some("DROP TRIGGER tr"),
+        )]);
+        case(
+            "double_quoted_string",
+            "0002_x.py",
+            &[("0002_x.py", &bad)],
+            &[("0002_x.py", &good)],
+        );
+        let (v, _) = lint(&[("0002_x.py", &bad)], &[]);
+        assert_eq!(
+            steps_of(&v, "0002_x.py", "double_quoted_string"),
+            [1],
+            "{v:#}"
+        );
+    }
+}
+
+/// `SELECT u.*` copies by position as `SELECT *` does.
+#[test]
+fn insert_select_qualified_star() {
+    case(
+        "insert_select_star",
+        "0002_x.py",
+        &[(
+            "0002_x.py",
+            &py(&[
+                ("CREATE TABLE u2 (id INTEGER PRIMARY KEY, email TEXT, name TEXT, age INTEGER)", Some("DROP TABLE u2")),
+                ("INSERT INTO u2 SELECT u.* FROM users AS u", Some("DELETE FROM u2")),
+            ]),
+        )],
+        &[(
+            "0002_x.py",
+            &py(&[
+                ("CREATE TABLE u2 (id INTEGER PRIMARY KEY, email TEXT, name TEXT, age INTEGER)", Some("DROP TABLE u2")),
+                ("INSERT INTO u2 (id, email, name, age) SELECT u.id, u.email, u.name, u.age FROM users AS u", Some("DELETE FROM u2")),
+            ]),
+        )],
+    );
+    let (v, _) = lint(
+        &[(
+            "0002_x.py",
+            &py(&[
+                (
+                    "CREATE TABLE u2 (id INTEGER PRIMARY KEY, email TEXT, name TEXT, age INTEGER)",
+                    Some("DROP TABLE u2"),
+                ),
+                (
+                    "INSERT INTO u2 SELECT DISTINCT \"u\".* FROM users AS \"u\"",
+                    Some("DELETE FROM u2"),
+                ),
+            ]),
+        )],
+        &[],
+    );
+    assert_eq!(codes(&v, "0002_x.py"), ["insert_select_star"], "{v:#}");
 }

@@ -245,3 +245,65 @@ fn the_hook_runs_on_a_changed_plugin_manifest() {
         assert!(out.contains("validate Claude Code agent files"), "{out}");
     }
 }
+
+/// pre-commit runs hooks from the repository's top and passes paths
+/// relative to it: check-migrations (its entry and files pattern, run as a
+/// local hook with the binary on PATH) lints a project in a subfolder.
+#[test]
+#[ignore = "needs pre-commit from the virtualenv; scripts/test-all.sh runs it"]
+fn check_migrations_finds_a_project_in_a_subfolder() {
+    let hooks = std::fs::read_to_string(repo_root().join(".pre-commit-hooks.yaml")).unwrap();
+    let hook = hooks
+        .split("- id: ")
+        .find(|h| h.starts_with("check-migrations"))
+        .expect("the check-migrations hook");
+    let field = |name: &str| {
+        hook.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .unwrap_or_else(|| panic!("{name} in {hook}"))
+            .trim()
+            .to_string()
+    };
+    let config = format!(
+        "repos:\n  - repo: local\n    hooks:\n      - id: check-migrations\n        name: lint yoyo migrations\n        entry: {}\n        language: system\n        files: {}\n        types: [file]\n",
+        field("entry:"),
+        field("files:")
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    git(dir, &["init", "-q"]);
+    write(&dir.join(".pre-commit-config.yaml"), &config);
+    write(
+        &dir.join("backend/migrations/0001_users.py"),
+        "from yoyo import step\nsteps = [step(\"CREATE TABLE users (id INTEGER PRIMARY KEY)\", \"DROP TABLE users\")]\n",
+    );
+    write(
+        &dir.join("backend/migrations/0002_plan.py"),
+        "from yoyo import step\nsteps = [step(\"ALTER TABLE users ADD COLUMN plan TEXT NOT NULL\", \"ALTER TABLE users DROP COLUMN plan\")]\n",
+    );
+    git(dir, &["add", "."]);
+    let bin_dir = crate::support::bin().parent().unwrap().to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Runner::PreCommit
+        .command()
+        .args(["run", "--files", "backend/migrations/0002_plan.py"])
+        .current_dir(dir)
+        .env("PATH", path)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("backend/migrations/0002_plan.py:2:10: error[add_column_fails_on_data]"),
+        "{text}"
+    );
+}

@@ -1,6 +1,6 @@
 //! `lint [PATH...]`: the SQLite + yoyo hazards in the project's migrations.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -29,6 +29,9 @@ pub struct LintReport {
     strict: bool,
     #[serde(skip)]
     sources: Vec<(String, String)>,
+    /// The project root, which SARIF locations are relative to.
+    #[serde(skip)]
+    root: PathBuf,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,24 +49,87 @@ pub struct Summary {
 }
 
 pub fn run(args: &LintArgs, root: &Path) -> Result<LintReport, AppError> {
-    let config = ProjectConfig::load(root, args.dir.as_deref(), None)?;
-    let settings = LintConfig::load(&config.root)?;
-    let only = if args.paths.is_empty() {
+    let mut config = ProjectConfig::load(root, args.dir.as_deref(), None)?;
+    let mut paths = Vec::new();
+    for p in &args.paths {
+        let abs = config::normalize(&config::absolute(p)?);
+        if !abs.exists() {
+            return Err(AppError::env(
+                "path_not_found",
+                format!("{} does not exist", p.display()),
+                "pass migration files of the migrations folder, or no path to lint them all",
+            ));
+        }
+        paths.push((p, abs));
+    }
+    // Paths into a project below this one (pre-commit passes them from the
+    // repository's top): lint the project they belong to.
+    let mut settings_root = config.root.clone();
+    if args.dir.is_none() {
+        let mut found: Vec<(PathBuf, ProjectConfig)> = Vec::new();
+        for (_, abs) in &paths {
+            let folder = if abs.is_dir() {
+                abs.clone()
+            } else {
+                abs.parent().map(Path::to_path_buf).unwrap_or_default()
+            };
+            if folder == config.migrations {
+                continue;
+            }
+            if let Some((project, c)) = project_of(&folder, &config.root)? {
+                if !found.iter().any(|(p, _)| *p == project) {
+                    found.push((project, c));
+                }
+            }
+        }
+        if found.len() > 1 {
+            let names: Vec<String> = found.iter().map(|(p, _)| config.display(p)).collect();
+            return Err(AppError::env(
+                "paths_in_several_projects",
+                format!(
+                    "the paths belong to {} projects ({}); lint reads one project's migrations at a time",
+                    found.len(),
+                    names.join(", ")
+                ),
+                "run lint once per project, with -C PROJECT (or one pre-commit hook per project, with `args: [-C, PROJECT]`)",
+            ));
+        }
+        if let Some((project, c)) = found.pop() {
+            // Paths stay relative to where lint was run, as they were given.
+            settings_root = project;
+            config = ProjectConfig {
+                root: config.root.clone(),
+                ..c
+            };
+        }
+    }
+    let settings = LintConfig::load(&settings_root)?;
+    let only = if paths.is_empty() {
         None
     } else {
         let mut list = Vec::new();
-        for p in &args.paths {
-            let abs = config::normalize(&config::absolute(p)?);
-            if !abs.exists() {
-                return Err(AppError::env(
-                    "path_not_found",
-                    format!("{} does not exist", p.display()),
-                    "pass migration files of the migrations folder, or no path to lint them all",
-                ));
+        let mut all = false;
+        for (p, abs) in paths {
+            if abs.is_dir() {
+                if abs != config.migrations {
+                    return Err(AppError::env(
+                        "not_migrations_dir",
+                        format!(
+                            "{} is a folder, and not the migrations folder {}",
+                            p.display(),
+                            config.display(&config.migrations)
+                        ),
+                        format!(
+                            "pass migration files, no path to lint the whole folder, or `--dir {}` if it holds this project's migrations",
+                            p.display()
+                        ),
+                    ));
+                }
+                all = true;
             }
             list.push(abs);
         }
-        Some(list)
+        (!all).then_some(list)
     };
     let opts = Options {
         only,
@@ -73,6 +139,41 @@ pub fn run(args: &LintArgs, root: &Path) -> Result<LintReport, AppError> {
     };
     let outcome = lint::lint_project(&config, &settings, &opts)?;
     Ok(LintReport::new(&config, outcome, args.strict))
+}
+
+/// The project whose migrations folder is `folder`, below `top` (the
+/// project lint was started in): the nearest `yoyo.ini` between them whose
+/// `sources` is `folder`, else, for a folder named `migrations`, the project
+/// it stands in (the nearest folder above with a `pyproject.toml`, for lint's
+/// settings, or the folder's parent). Returns the folder the settings are
+/// read from, and the configuration.
+fn project_of(folder: &Path, top: &Path) -> Result<Option<(PathBuf, ProjectConfig)>, AppError> {
+    if !folder.starts_with(top) || folder == top {
+        return Ok(None);
+    }
+    let below_top = || {
+        folder
+            .ancestors()
+            .take_while(move |d| *d != top && d.starts_with(top))
+    };
+    if let Some(d) = below_top().find(|d| d.join("yoyo.ini").is_file()) {
+        let c = ProjectConfig::load(d, None, None)?;
+        return Ok((c.migrations == folder).then(|| (d.to_path_buf(), c)));
+    }
+    if folder.file_name().is_none_or(|n| n != "migrations") {
+        return Ok(None);
+    }
+    let Some(parent) = folder.parent() else {
+        return Ok(None);
+    };
+    let project = below_top()
+        .skip(1)
+        .find(|d| d.join("pyproject.toml").is_file())
+        .unwrap_or(parent);
+    let mut c = ProjectConfig::load(parent, None, None)?;
+    c.migrations = folder.to_path_buf();
+    c.migrations_origin = config::Origin::Default;
+    Ok(Some((project.to_path_buf(), c)))
 }
 
 impl LintReport {
@@ -111,6 +212,7 @@ impl LintReport {
             summary,
             strict,
             sources,
+            root: config.root.clone(),
         }
     }
 
@@ -202,10 +304,22 @@ impl Report for LintReport {
                 doc: r.doc,
             })
             .collect();
-        let results: Vec<_> = self
+        // A file outside the project root is still named from it (`../`).
+        let paths: Vec<String> = self
             .findings
             .iter()
-            .map(|f| (f.file.as_str(), &f.diagnostic))
+            .map(|f| {
+                if Path::new(&f.file).is_absolute() {
+                    config::relative_from(&self.root, &f.path).unwrap_or_else(|| f.file.clone())
+                } else {
+                    f.file.clone()
+                }
+            })
+            .collect();
+        let results: Vec<_> = paths
+            .iter()
+            .zip(&self.findings)
+            .map(|(p, f)| (p.as_str(), &f.diagnostic))
             .collect();
         Some(render_sarif(&rules, &results))
     }

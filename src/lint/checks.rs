@@ -216,12 +216,46 @@ fn sql_file(m: &Migration, text: &str) -> Vec<Pending> {
                 m.file.id
             ),
         ));
-    } else if applies != rollbacks {
+    } else if applies > 0 && std::fs::read_to_string(&rollback).is_ok_and(|t| is_noop(&t)) {
         out.push(finding(
-            "rollback_missing",
-            format!("{} has {applies} statement(s) and its rollback {rollbacks}; yoyo pairs them one to one, in reverse", m.file.file_name),
-            "give the rollback file one statement per statement of the migration",
+            "rollback_noop",
+            format!(
+                "{}.rollback.sql does nothing (it is empty, or only comments or a SELECT): `yoyo rollback` leaves {} in place",
+                m.file.id, m.file.file_name
+            ),
+            format!(
+                "write statements in {}.rollback.sql that undo the migration's, in reverse order",
+                m.file.id
+            ),
         ));
+    } else {
+        if applies != rollbacks {
+            out.push(finding(
+                "rollback_missing",
+                format!("{} has {applies} statement(s) and its rollback {rollbacks}; yoyo pairs them one to one, in reverse", m.file.file_name),
+                "give the rollback file one statement per statement of the migration",
+            ));
+        }
+        // yoyo pairs the statements in reverse: each statement's own undo.
+        for (i, step) in m.steps.iter().enumerate() {
+            if let Some(r) = step.rollback.as_deref() {
+                if has_statement(&step.apply) && is_noop(r) {
+                    out.push(
+                        finding(
+                            "rollback_noop",
+                            format!(
+                                "the statement {}.rollback.sql pairs with `{}` does nothing (`{}`)",
+                                m.file.id,
+                                one_line(&step.apply),
+                                one_line(r)
+                            ),
+                            "give each statement a rollback statement that undoes it, in reverse order",
+                        )
+                        .step(i),
+                    );
+                }
+            }
+        }
     }
     out
 }
@@ -705,6 +739,11 @@ pub fn migration(
         }
         return Ok((out, None));
     }
+    for p in quoted_in_bodies(conn, &statements) {
+        if !out.iter().any(|q| q.code == p.code && q.step == p.step) {
+            out.push(p);
+        }
+    }
     let after = if whole {
         schema::introspect_reusing(conn, Some(&before))?
     } else {
@@ -1047,6 +1086,110 @@ fn shown_type(ty: &str) -> String {
     } else {
         ty.trim().to_string()
     }
+}
+
+/// `"..."` in the body of a view or trigger the migration made: SQLite
+/// resolves those names only when the view is read or the trigger fires, so
+/// applying the migration cannot show them. Prepare (never run) a statement
+/// that reads the view or fires the trigger, with double-quoted strings off.
+fn quoted_in_bodies(conn: &rusqlite::Connection, statements: &[Statement]) -> Vec<Pending> {
+    use rusqlite::config::DbConfig;
+    let quote = |n: &str| format!("\"{}\"", n.replace('"', "\"\""));
+    let set_dqs = |on: bool| {
+        let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DDL, on);
+        let _ = conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DQS_DML, on);
+    };
+    let mut out = Vec::new();
+    for st in statements {
+        let (kind, name) = match &st.stmt {
+            Stmt::CreateView { name } => ("view", name),
+            Stmt::CreateTrigger { name } => ("trigger", name),
+            _ => continue,
+        };
+        let Ok((table, sql)) = conn.query_row(
+            "SELECT tbl_name, sql FROM sqlite_master WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
+            [kind, name.as_str()],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+        ) else {
+            continue;
+        };
+        let probe = if kind == "view" {
+            format!("SELECT * FROM {}", quote(name))
+        } else {
+            let tokens = tokenize(&sql);
+            let on = tokens
+                .iter()
+                .position(|t| t.is("ON"))
+                .unwrap_or(tokens.len());
+            let event = tokens[..on]
+                .iter()
+                .position(|t| t.is("INSERT") || t.is("UPDATE") || t.is("DELETE"));
+            match event.map(|e| (e, &tokens[e])) {
+                Some((_, t)) if t.is("INSERT") => {
+                    format!("INSERT INTO {} DEFAULT VALUES", quote(&table))
+                }
+                Some((_, t)) if t.is("DELETE") => format!("DELETE FROM {}", quote(&table)),
+                Some((e, _)) => {
+                    let of = tokens
+                        .get(e + 1)
+                        .filter(|t| t.is("OF"))
+                        .and_then(|_| tokens.get(e + 2))
+                        .map(|t| t.name());
+                    let column = of.or_else(|| {
+                        conn.query_row(
+                            &format!(
+                                "SELECT name FROM pragma_table_xinfo({})",
+                                quote(&table).replace('"', "'")
+                            ),
+                            [],
+                            |r| r.get::<_, String>(0),
+                        )
+                        .ok()
+                    });
+                    let Some(column) = column else {
+                        continue;
+                    };
+                    format!("UPDATE {} SET {c} = {c}", quote(&table), c = quote(&column))
+                }
+                None => continue,
+            }
+        };
+        set_dqs(false);
+        let strict = conn.prepare(&probe).err().map(|e| e.to_string());
+        set_dqs(true);
+        let Some(message) = strict else {
+            continue;
+        };
+        if conn.prepare(&probe).is_err() {
+            continue;
+        }
+        // `no such column: x`, or (SQLite 3.45 and later)
+        // `no such column: "x" - should this be a string literal in single-quotes?`
+        let Some(rest) = message.strip_prefix("no such column: ") else {
+            continue;
+        };
+        let word = match rest.strip_prefix('"') {
+            Some(r) => r.split("\" - ").next().unwrap_or(r).trim_end_matches('"'),
+            None => rest,
+        };
+        if !sql.contains(&quote(word)) {
+            continue;
+        }
+        let when = if kind == "view" {
+            "each time the view is read"
+        } else {
+            "each time the trigger fires"
+        };
+        out.push(
+            finding(
+                "double_quoted_string",
+                format!("\"{word}\" in {kind} {name} names no column, so SQLite reads it as the string '{word}' ({when})"),
+                format!("write a string in single quotes ('{word}'); if a column was meant, check its name"),
+            )
+            .step(st.step),
+        );
+    }
+    out
 }
 
 /// A rollback that does nothing: only comments, or only a SELECT.

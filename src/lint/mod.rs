@@ -40,6 +40,9 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
     #[serde(skip)]
     pub path: PathBuf,
+    /// About the whole file (no step, no line of its own): at 1:1.
+    #[serde(skip)]
+    pub whole_file: bool,
 }
 
 /// A finding before it has a place and a severity: what a check returns.
@@ -177,7 +180,8 @@ pub fn lint_project(
     // `only` may name rollback files (their migration is meant) and files
     // that are not migrations of this folder.
     if let Some(only) = &opts.only {
-        for p in only {
+        let mut once = BTreeSet::new();
+        for p in only.iter().filter(|p| once.insert(*p)) {
             if sources.iter().any(|s| s.file.path == *p) {
                 continue;
             }
@@ -332,7 +336,8 @@ pub fn lint_project(
         let shown = display(&path);
         let place_here = |p: Pending| place(&shown, &path, &id, text, m, p);
         let placed: Vec<Finding> = list.into_iter().map(place_here).collect();
-        let (kept, hidden) = suppress::apply(text, m, placed, settings, &place_here);
+        let kind = source.map(|s| s.file.kind);
+        let (kept, hidden) = suppress::apply(text, kind, m, placed, settings, &place_here);
         outcome.suppressed += hidden;
         outcome.linted.push(display(&path));
         outcome.findings.extend(kept);
@@ -415,6 +420,7 @@ fn place(
         file: display.to_string(),
         migration: id.to_string(),
         step: p.step.map(|i| i + 1),
+        whole_file: p.step.is_none() && p.line.is_none(),
         diagnostic,
         path: path.to_path_buf(),
     }

@@ -35,7 +35,7 @@ pub const RULES: &[Rule] = &[
     rule("migration_unreadable", Error, "the file cannot be read (permissions, not UTF-8)"),
     rule("dependency_error", Error, "`__depends__` names a migration that does not exist, or the dependencies form a cycle: yoyo refuses the folder"),
     rule("rollback_missing", Warning, "a step without a rollback, a `.sql` without a `.rollback.sql`, or apply and rollback statement counts that differ: `yoyo rollback` does nothing for it"),
-    rule("rollback_noop", Warning, "a rollback that is only a comment or a `SELECT`"),
+    rule("rollback_noop", Warning, "a rollback that does nothing: a step's that is only a comment or a `SELECT`, a `.rollback.sql` that is empty, only comments or a `SELECT`, or one of its statements that is"),
     rule("foreign_keys_pragma_ignored", Warning, "`PRAGMA foreign_keys` in a transactional migration: SQLite ignores it inside a transaction"),
     rule("ignore_errors", Warning, "`ignore_errors=` on a step or group: failures are swallowed and the migration is recorded as applied"),
     rule("empty_step", Warning, "a step whose apply SQL is empty or only comments"),

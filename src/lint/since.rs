@@ -46,22 +46,58 @@ pub fn changes(
     dir: &Path,
     rev: &str,
 ) -> Result<BTreeMap<PathBuf, Vec<Pending>>, AppError> {
-    if rev.starts_with('-') {
+    if rev.starts_with('-') || rev.is_empty() {
         return Err(AppError::env(
-            "git_failed",
-            format!("`{rev}` is not a git revision"),
+            "invalid_revision",
+            format!("`{rev}` is not a git revision (git would read it as an option)"),
             "pass a branch, tag or commit: --since origin/main",
         ));
     }
+    let top = match git(root, &["rev-parse", "--show-toplevel"]) {
+        Ok(top) => PathBuf::from(top.trim()),
+        Err(e) if e.code == "git_failed" => {
+            return Err(AppError::env(
+                "not_a_git_repository",
+                format!(
+                    "--since compares with a git revision, and {} is not in a git repository",
+                    root.display()
+                ),
+                "lint without --since (every migration is reported), or run it in the project's git work tree",
+            ))
+        }
+        Err(e) => return Err(e),
+    };
     let commit = format!("{rev}^{{commit}}");
-    git(root, &["rev-parse", "--verify", "--quiet", &commit]).map_err(|_| {
+    git(root, &["rev-parse", "--verify", "--quiet", "--end-of-options", &commit]).map_err(|_| {
         AppError::env(
             "git_ref_not_found",
-            format!("`{rev}` is not a commit of the repository at {}", root.display()),
+            format!("`{rev}` is not a commit of the repository at {}", top.display()),
             "pass a branch, tag or commit that exists (`git log --oneline`); in CI, fetch it first (`git fetch origin main`)",
         )
     })?;
-    let top = PathBuf::from(git(root, &["rev-parse", "--show-toplevel"])?.trim());
+    // git names files from its top; the project may be a folder below it,
+    // and git may spell the top through a link the project path does not.
+    let canon = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let root_in_top = canon(root)
+        .strip_prefix(canon(&top))
+        .map(Path::to_path_buf)
+        .ok();
+    let dir_in_top = canon(dir)
+        .strip_prefix(canon(&top))
+        .map(Path::to_path_buf)
+        .ok();
+    let in_project = |name: &str| -> PathBuf {
+        let rel = Path::new(name);
+        let under = |base: &Option<PathBuf>, path: &Path| {
+            base.as_deref()
+                .and_then(|b| rel.strip_prefix(b).ok())
+                .map(|r| path.join(r))
+        };
+        under(&dir_in_top, dir)
+            .or_else(|| under(&root_in_top, root))
+            .unwrap_or_else(|| top.join(rel))
+    };
+    let shown = |name: &str| crate::config::display_relative(root, &in_project(name));
     let dir_arg = dir.to_string_lossy().into_owned();
     let diff = git(
         root,
@@ -89,8 +125,17 @@ pub fn changes(
         let (Some(old), Some(new)) = (old, new) else {
             break;
         };
-        let path = migration_path(&top.join(new));
+        let path = migration_path(&in_project(new));
+        let rollback = path != in_project(new);
         if kind == 'D' {
+            // A deleted rollback file changes its migration (when it stays).
+            if rollback && path.exists() {
+                out.entry(path).or_default().push(finding(
+                    "applied_migration_modified",
+                    format!("{} existed at {rev} and was deleted since: databases that applied its migration keep a rollback that no longer exists here", shown(old)),
+                    "restore it; make a change to an applied migration in a new migration",
+                ));
+            }
             continue;
         }
         let list = out.entry(path).or_default();
@@ -98,12 +143,12 @@ pub fn changes(
             'A' | 'C' => {}
             'R' => list.push(finding(
                 "applied_migration_modified",
-                format!("renamed from {old} since {rev}: a database that applied it knows it by the old id, and yoyo will apply it again"),
+                format!("renamed from {} since {rev}: a database that applied it knows it by the old id, and yoyo will apply it again", shown(old)),
                 "rename it back; make a change to an applied migration in a new migration",
             )),
             _ => list.push(finding(
                 "applied_migration_modified",
-                format!("{new} existed at {rev} and was edited since: databases that applied it will not run the change"),
+                format!("{} existed at {rev} and was edited since: databases that applied it will not run the change", shown(new)),
                 "undo the edit and make the change in a new migration (`migration-creator scaffold ...`)",
             )),
         }
@@ -121,22 +166,9 @@ pub fn changes(
         ],
     )?;
     for f in untracked.split('\0').filter(|f| !f.is_empty()) {
-        out.entry(migration_path(&top.join(f))).or_default();
+        out.entry(migration_path(&in_project(f))).or_default();
     }
-    // git may spell the top folder through a link the project path does not.
-    let canon_top = top.canonicalize().unwrap_or(top.clone());
-    let canon_dir = dir.canonicalize().unwrap_or(dir.to_path_buf());
-    Ok(out
-        .into_iter()
-        .map(|(p, v)| {
-            let rel = p.strip_prefix(&top).or_else(|_| p.strip_prefix(&canon_top));
-            let p = match (rel, canon_dir.strip_prefix(&canon_top)) {
-                (Ok(rel), Ok(dir_rel)) => dir.join(rel.strip_prefix(dir_rel).unwrap_or(rel)),
-                _ => p,
-            };
-            (p, v)
-        })
-        .collect())
+    Ok(out)
 }
 
 /// A rollback file stands for its migration.

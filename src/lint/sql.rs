@@ -382,10 +382,19 @@ pub fn classify(tokens: &[Token]) -> Stmt {
             return Stmt::Other;
         };
         // `INSERT INTO t SELECT * FROM ...` with no column list.
+        // `*`, or a qualified `u.*` / `main.u.*`, first in the select list.
+        let star_at = |k: usize| {
+            let mut k = k;
+            while t.get(k).is_some_and(|x| x.is_name())
+                && t.get(k + 1).is_some_and(|x| x.is_punct('.'))
+            {
+                k += 2;
+            }
+            t.get(k).is_some_and(|x| x.is_punct('*'))
+        };
         let select_star = word(j, "SELECT")
-            && (t.get(j + 1).is_some_and(|x| x.is_punct('*'))
-                || (word(j + 1, "DISTINCT") || word(j + 1, "ALL"))
-                    && t.get(j + 2).is_some_and(|x| x.is_punct('*')));
+            && (star_at(j + 1)
+                || (word(j + 1, "DISTINCT") || word(j + 1, "ALL")) && star_at(j + 2));
         return Stmt::Insert { table, select_star };
     }
     if first.is("BEGIN") || first.is("COMMIT") || first.is("END") || first.is("VACUUM") {
@@ -512,6 +521,20 @@ mod tests {
                 name: "i".into(),
                 table: "t".into(),
                 unique: true
+            }
+        );
+        assert_eq!(
+            stmt("INSERT INTO n SELECT o.* FROM o"),
+            Stmt::Insert {
+                table: "n".into(),
+                select_star: true
+            }
+        );
+        assert_eq!(
+            stmt("INSERT INTO n SELECT o.a * 2 FROM o"),
+            Stmt::Insert {
+                table: "n".into(),
+                select_star: false
             }
         );
         assert_eq!(
