@@ -267,6 +267,8 @@ def main():
                 continue
             for i, leaf in enumerate(leaves(m.steps), start=1):
                 INDEX[id(leaf)] = i
+        # Every file is imported: what hangs now is not a migration's import.
+        emit("loading", migration=None)
         if errors:
             emit("ready", ok=False, errors=errors)
             return

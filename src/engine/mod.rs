@@ -150,7 +150,13 @@ impl Applied {
         let hashes = if has("_yoyo_version") {
             conn.prepare("SELECT migration_hash, migration_id FROM _yoyo_migration")
                 .and_then(|mut stmt| {
-                    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get(1)?)))?
+                    // yoyo only compares hashes: a NULL one matches nothing.
+                    stmt.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get(1)?)))?
+                        .filter_map(|row| match row {
+                            Ok((Some(hash), id)) => Some(Ok((hash, id))),
+                            Ok((None, _)) => None,
+                            Err(e) => Some(Err(e)),
+                        })
                         .collect::<Result<_, _>>()
                 })
                 .map_err(|e| unreadable(e.to_string()))?

@@ -700,13 +700,40 @@ fn ensure_bookkeeping(conn: &Connection) -> rusqlite::Result<()> {
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
         .query_map([], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
-    let fresh = !existing.iter().any(|t| t == "_yoyo_migration");
+    let has = |t: &str| existing.iter().any(|n| n == t);
+    let fresh = !has("_yoyo_migration");
+    // yoyo's first schema (`id`, `ctime`, no _yoyo_version): upgrade it as
+    // yoyo's internal migration v2 does, keeping what it records as applied.
+    let mut upgraded: Vec<(String, Option<String>)> = Vec::new();
+    let first_schema = !fresh && !has("_yoyo_version") && !has("_yoyo_log");
+    if first_schema {
+        if let Ok(rows) = conn
+            .prepare("SELECT id, ctime FROM _yoyo_migration")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect()
+            })
+        {
+            upgraded = rows;
+            conn.execute_batch("DROP TABLE _yoyo_migration")?;
+        }
+    }
+    let existing: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
     for (name, ddl) in YOYO_DDL {
         if !existing.iter().any(|t| t == name) {
             conn.execute_batch(ddl)?;
         }
     }
-    if fresh {
+    for (id, ctime) in &upgraded {
+        conn.execute(
+            "INSERT INTO _yoyo_migration (migration_hash, migration_id, applied_at_utc) VALUES (?1, ?2, ?3)",
+            rusqlite::params![super::migration_hash(id), id, ctime],
+        )?;
+    }
+    if fresh || first_schema {
         let (date, time) = utc_now();
         conn.execute(
             "INSERT INTO _yoyo_version (version, installed_at_utc) VALUES (2, ?1)",

@@ -371,7 +371,6 @@ pub struct Options<'a> {
     pub deadline: Instant,
 }
 
-/// Apply, roll back and re-apply `pending` through `runner`.
 /// A post-apply hook that changed yoyo's bookkeeping: after a real `yoyo
 /// apply`, yoyo would count the migrations it removed as not applied.
 fn unrecorded_by_hooks(
@@ -410,6 +409,7 @@ const REPORTING_PRAGMAS: &[&str] = &[
     "quick_check",
 ];
 
+/// Apply, roll back and re-apply `pending` through `runner`.
 pub fn run(
     runner: &mut dyn Runner,
     pending: &[&Migration],

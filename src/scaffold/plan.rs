@@ -267,9 +267,6 @@ fn has_column(schema: &Schema, t: &str, c: &str) -> bool {
         .is_some_and(|t| t.columns.iter().any(|col| col.name.eq_ignore_ascii_case(c)))
 }
 
-/// Every foreign key of `table`, once `statements` have run (in a savepoint
-/// that is rolled back), points at a table and columns that exist (or at the
-/// table itself). With `only`, just the keys on those columns are checked.
 /// The table `apply` creates has exactly the columns asked for, in order: a
 /// `--` comment in a --column swallows the comma after it (and the column
 /// after that), a comma inside one adds a column; SQLite accepts both.
@@ -317,6 +314,9 @@ fn check_columns_as_asked(
     ))
 }
 
+/// Every foreign key of `table`, once `statements` have run (in a savepoint
+/// that is rolled back), points at a table and columns that exist (or at the
+/// table itself). With `only`, just the keys on those columns are checked.
 pub fn check_foreign_keys(
     ctx: &Ctx<'_>,
     table: &str,
