@@ -390,7 +390,19 @@ fn refused_requests_write_nothing() {
                 "--column",
                 "n INTEGER NOT NULL DEFAULT 0",
             ],
-            "columns_mismatch",
+            "sql_comment_in_definition",
+        ),
+        (
+            vec![
+                "create-table",
+                "--table",
+                "notes",
+                "--column",
+                "a TEXT /* note */",
+                "--constraint",
+                "CHECK (a <> '')",
+            ],
+            "sql_comment_in_definition",
         ),
         (
             vec![

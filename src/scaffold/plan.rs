@@ -267,6 +267,25 @@ fn has_column(schema: &Schema, t: &str, c: &str) -> bool {
         .is_some_and(|t| t.columns.iter().any(|col| col.name.eq_ignore_ascii_case(c)))
 }
 
+/// Whether `sql` holds `--` or `/*` outside quotes.
+fn has_sql_comment(sql: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut prev = '\0';
+    for c in sql.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '\'' | '"' | '`' | '[') => {
+                quote = Some(if c == '[' { ']' } else { c })
+            }
+            None if (prev == '-' && c == '-') || (prev == '/' && c == '*') => return true,
+            None => {}
+        }
+        prev = if quote.is_some() { '\0' } else { c };
+    }
+    false
+}
+
 /// The table `apply` creates has exactly the columns asked for, in order: a
 /// `--` comment in a --column swallows the comma after it (and the column
 /// after that), a comma inside one adds a column; SQLite accepts both.
@@ -482,6 +501,17 @@ fn create_table(req: &Request, ctx: &Ctx<'_>) -> Result<Operation, AppError> {
                     "invalid_constraint",
                     format!("`{}` is not a table constraint", one_line(k)),
                     "a constraint starts with UNIQUE, CHECK, FOREIGN KEY, PRIMARY KEY or CONSTRAINT name",
+                ));
+            }
+        }
+        // One line each in the statement: a comment in one runs on into the
+        // separator and the definition after it.
+        for d in req.columns.iter().chain(&req.constraints) {
+            if has_sql_comment(d) {
+                return Err(refuse(
+                    "sql_comment_in_definition",
+                    format!("`{}` holds an SQL comment", one_line(d)),
+                    "leave comments out of --column and --constraint (`--` runs to the end of the line and swallows what follows); say why in --summary",
                 ));
             }
         }
