@@ -22,7 +22,7 @@ use serde_json::Value;
 use walkdir::WalkDir;
 
 use crate::agent_file::diagnostic::{Diagnostic, LineIndex, Severity};
-use crate::agent_file::frontmatter::{self, Extracted, Parsed, Root, Yaml, MAX_AGENT_FILE_BYTES};
+use crate::agent_file::frontmatter::{self, Extracted, Parsed, Root, Yaml};
 use crate::agent_file::rules;
 
 /// Where the manifest sits in a plugin folder.
@@ -280,15 +280,7 @@ fn check_manifest(root: &Path, path: &Path, bytes: &[u8]) -> (CheckedFile, Optio
                 .hint("fix the JSON (no trailing commas or comments, keys in double quotes)"),
             );
             let out = c.out;
-            return (
-                CheckedFile {
-                    path: path.to_path_buf(),
-                    name: None,
-                    diagnostics: out,
-                    text: Some(text),
-                },
-                None,
-            );
+            return (manifest_entry(path, None, out, text), None);
         }
     };
     let Value::Object(map) = &value else {
@@ -304,15 +296,7 @@ fn check_manifest(root: &Path, path: &Path, bytes: &[u8]) -> (CheckedFile, Optio
             .hint("write the manifest as an object: {\"name\": \"my-plugin\"}"),
         );
         let out = c.out;
-        return (
-            CheckedFile {
-                path: path.to_path_buf(),
-                name: None,
-                diagnostics: out,
-                text: Some(text),
-            },
-            None,
-        );
+        return (manifest_entry(path, None, out, text), None);
     };
     let folder = root
         .file_name()
@@ -498,15 +482,23 @@ fn check_manifest(root: &Path, path: &Path, bytes: &[u8]) -> (CheckedFile, Optio
 
     let parsed = name.clone().map(|name| Manifest { name, agents });
     let out = c.out;
-    (
-        CheckedFile {
-            path: path.to_path_buf(),
-            name,
-            diagnostics: out,
-            text: Some(text),
-        },
-        parsed,
-    )
+    (manifest_entry(path, name, out, text), parsed)
+}
+
+/// The manifest's entry in the report: its findings, and the plugin's name
+/// when it has a usable one.
+fn manifest_entry(
+    path: &Path,
+    name: Option<String>,
+    diagnostics: Vec<Diagnostic>,
+    text: String,
+) -> CheckedFile {
+    CheckedFile {
+        path: path.to_path_buf(),
+        name,
+        diagnostics,
+        text: Some(text),
+    }
 }
 
 /// Check the manifest's `agents` field; the paths it names, when it names any.
@@ -715,31 +707,12 @@ fn check_agent_source(plugin: &str, s: &AgentSource, io_problem: &mut bool) -> C
             .hint(format!("rename it to {stem}.md")),
         );
     }
-    match std::fs::metadata(&s.path) {
-        Ok(m) if m.len() > MAX_AGENT_FILE_BYTES => {
-            return report(
-                Diagnostic::new(
-                    Severity::Error,
-                    "file_too_large",
-                    format!("the file is {} bytes; Claude Code skips agent files over {MAX_AGENT_FILE_BYTES} bytes", m.len()),
-                )
-                .hint("move long reference material out of the agent file and have the agent Read it"),
-            );
-        }
-        _ => {}
-    }
-    let bytes = match std::fs::read(&s.path) {
-        Ok(b) => b,
-        Err(e) => {
+    let bytes = match rules::read_agent_file(&s.path) {
+        rules::AgentBytes::Read(b) => b,
+        rules::AgentBytes::TooLarge(d) => return report(d),
+        rules::AgentBytes::Failed(e) => {
             *io_problem = true;
-            return report(
-                Diagnostic::new(
-                    Severity::Error,
-                    "unreadable",
-                    format!("cannot read the file: {e}"),
-                )
-                .hint("check the file's permissions"),
-            );
+            return report(rules::unreadable(&e));
         }
     };
     // The client strips a lowercase `.md` only: `Loud.MD` is named `Loud.MD`.

@@ -6,6 +6,52 @@ use crate::agent_file::client::{self, ToolSpec};
 use crate::agent_file::diagnostic::{Diagnostic, LineIndex, Severity};
 use crate::agent_file::frontmatter::{self, Entry, Extracted, Parsed, Root, Yaml};
 
+/// An agent file's bytes, or why they are not there: a file too large for
+/// the client (its diagnostic), or an I/O error for the caller to judge.
+pub enum AgentBytes {
+    Read(Vec<u8>),
+    TooLarge(Diagnostic),
+    Failed(std::io::Error),
+}
+
+/// Read an agent file as the client does: over `MAX_AGENT_FILE_BYTES` it
+/// is skipped unread.
+pub fn read_agent_file(path: &std::path::Path) -> AgentBytes {
+    match std::fs::metadata(path) {
+        Ok(m) if m.len() > frontmatter::MAX_AGENT_FILE_BYTES => {
+            return AgentBytes::TooLarge(
+                Diagnostic::new(
+                    Severity::Error,
+                    "file_too_large",
+                    format!(
+                        "the file is {} bytes; Claude Code skips agent files over {} bytes",
+                        m.len(),
+                        frontmatter::MAX_AGENT_FILE_BYTES
+                    ),
+                )
+                .hint(
+                    "move long reference material out of the agent file and have the agent Read it",
+                ),
+            )
+        }
+        _ => {}
+    }
+    match std::fs::read(path) {
+        Ok(b) => AgentBytes::Read(b),
+        Err(e) => AgentBytes::Failed(e),
+    }
+}
+
+/// The diagnostic for an agent file that cannot be read.
+pub fn unreadable(e: &std::io::Error) -> Diagnostic {
+    Diagnostic::new(
+        Severity::Error,
+        "unreadable",
+        format!("cannot read the file: {e}"),
+    )
+    .hint("check the file's permissions")
+}
+
 /// What `check` found in one file.
 #[derive(Debug, Clone)]
 pub struct Checked {

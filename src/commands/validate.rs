@@ -117,6 +117,25 @@ pub fn run(
     Ok(validate_paths(&root, &paths, args.strict))
 }
 
+/// Check the plugin at `plugin_root` unless it already was (a plugin is
+/// checked once, however many of its files are named); whether a file could
+/// not be read.
+fn check_plugin_once(
+    root: &Path,
+    plugin_root: &Path,
+    plugins: &mut Vec<PluginReport>,
+    files: &mut Vec<FileReport>,
+) -> bool {
+    let shown = display_relative(root, plugin_root);
+    if plugins.iter().any(|p| p.path == shown) {
+        return false;
+    }
+    let checked = plugin::check(plugin_root);
+    let io_problem = checked.io_problem;
+    plugins.push(add_plugin(root, checked, files));
+    io_problem
+}
+
 /// Validate files and folders (absolute paths); paths in the report are
 /// relative to `root` when inside it.
 pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateReport {
@@ -125,14 +144,7 @@ pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateR
     let mut io_problem = false;
     for path in paths {
         if let Some(plugin_root) = plugin_for(path) {
-            if !plugins
-                .iter()
-                .any(|p| p.path == display_relative(root, &plugin_root))
-            {
-                let checked = plugin::check(&plugin_root);
-                io_problem |= checked.io_problem;
-                plugins.push(add_plugin(root, checked, &mut files));
-            }
+            io_problem |= check_plugin_once(root, &plugin_root, &mut plugins, &mut files);
             continue;
         }
         let meta = std::fs::metadata(path);
@@ -141,14 +153,7 @@ pub fn validate_paths(root: &Path, paths: &[PathBuf], strict: bool) -> ValidateR
                 let mut found = Vec::new();
                 walk(root, path, &mut files, &mut found, &mut io_problem);
                 for plugin_root in found {
-                    if !plugins
-                        .iter()
-                        .any(|p| p.path == display_relative(root, &plugin_root))
-                    {
-                        let checked = plugin::check(&plugin_root);
-                        io_problem |= checked.io_problem;
-                        plugins.push(add_plugin(root, checked, &mut files));
-                    }
+                    io_problem |= check_plugin_once(root, &plugin_root, &mut plugins, &mut files);
                 }
             }
             Ok(_) => match agent_kind(path) {
@@ -423,24 +428,10 @@ fn check_file(root: &Path, path: &Path, io_problem: &mut bool) -> FileReport {
             .hint(format!("rename it to {stem}.md")),
         );
     }
-    match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_AGENT_FILE_BYTES => {
-            return FileReport::with(
-                root,
-                path,
-                Diagnostic::new(
-                    Severity::Error,
-                    "file_too_large",
-                    format!("the file is {} bytes; Claude Code skips agent files over {MAX_AGENT_FILE_BYTES} bytes", m.len()),
-                )
-                .hint("move long reference material out of the agent file and have the agent Read it"),
-            )
-        }
-        _ => {}
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) if is_link_loop(&e) => {
+    let bytes = match rules::read_agent_file(path) {
+        rules::AgentBytes::Read(b) => b,
+        rules::AgentBytes::TooLarge(d) => return FileReport::with(root, path, d),
+        rules::AgentBytes::Failed(e) if is_link_loop(&e) => {
             return FileReport::with(
                 root,
                 path,
@@ -452,18 +443,9 @@ fn check_file(root: &Path, path: &Path, io_problem: &mut bool) -> FileReport {
                 .hint("remove one of the links"),
             );
         }
-        Err(e) => {
+        rules::AgentBytes::Failed(e) => {
             *io_problem = true;
-            return FileReport::with(
-                root,
-                path,
-                Diagnostic::new(
-                    Severity::Error,
-                    "unreadable",
-                    format!("cannot read the file: {e}"),
-                )
-                .hint("check the file's permissions"),
-            );
+            return FileReport::with(root, path, rules::unreadable(&e));
         }
     };
     let stem = path
